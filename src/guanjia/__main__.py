@@ -1,0 +1,3 @@
+from guanjia.cli import main
+
+main()

@@ -1,0 +1,33 @@
+"""What each role may do, in one table. Scope (which projects) is decided separately in scope.py.
+
+Keys are (object kind, action). Every role may view what is inside its scope.
+"""
+
+from .choices import Role
+
+ALL_ROLES = frozenset(Role.values)
+_OFFICE = frozenset({Role.ADMIN, Role.MANAGER, Role.TEAM_LEAD, Role.SPECIALIST})
+
+PERMISSIONS: dict[tuple[str, str], frozenset[str]] = {
+    ("project", "view"): ALL_ROLES,
+    ("project", "change"): frozenset({Role.ADMIN, Role.MANAGER}),
+    ("building", "view"): ALL_ROLES,
+    ("building", "change"): frozenset({Role.ADMIN, Role.MANAGER}),
+    ("unit", "view"): ALL_ROLES,
+    ("unit", "change"): _OFFICE,
+    ("party", "view"): ALL_ROLES,
+    ("party", "change"): _OFFICE | {Role.BUTLER, Role.FRONT_DESK},
+    ("ledger", "import"): frozenset({Role.ADMIN, Role.MANAGER, Role.SPECIALIST}),
+    ("ledger", "export"): _OFFICE | {Role.BUTLER},
+    # Full phone numbers: the people who call owners back. Others see 138****5678.
+    ("phone", "view_full"): _OFFICE | {Role.BUTLER, Role.FRONT_DESK},
+}
+
+
+def can(user, kind: str, action: str) -> bool:
+    """True when the user's role allows `action` on objects of `kind` (inside the user's scope)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return user.role in PERMISSIONS.get((kind, action), frozenset())

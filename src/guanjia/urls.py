@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from guanjia.core.api import api
+
+urlpatterns = [
+    path("", include("guanjia.core.urls")),
+    path("org/", include("guanjia.org.urls")),
+    path("ledger/", include("guanjia.estate.urls")),
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]
