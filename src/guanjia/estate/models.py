@@ -228,3 +228,47 @@ class ContactLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.party} {self.time:%Y-%m-%d}"
+
+
+class ImportJob(models.Model):
+    """One upload of a ledger workbook: validated first, then committed all or nothing.
+
+    The worker updates `processed_rows` as it goes so the page can show progress; `errors`
+    holds every problem found as {"sheet", "row", "column", "message"}.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        VALIDATING = "validating", _("Validating")
+        INVALID = "invalid", _("Problems found")
+        COMMITTING = "committing", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Failed")
+
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=200)
+    project = models.ForeignKey(
+        Project, verbose_name=_("project"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PENDING)
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    processed_rows = models.PositiveIntegerField(_("rows processed"), default=0)
+    errors = models.JSONField(_("problems"), default=list, blank=True)
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("ledger import")
+        verbose_name_plural = _("ledger imports")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    @property
+    def progress_percent(self) -> int:
+        return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0
