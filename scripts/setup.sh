@@ -32,4 +32,5 @@ fi
 uv sync --frozen --quiet
 npm ci --no-audit --no-fund --loglevel=error
 .venv/bin/guanjia collect_assets >/dev/null
+.venv/bin/guanjia collectstatic --noinput -v 0
 .venv/bin/guanjia migrate --noinput -v 0

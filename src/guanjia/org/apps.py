@@ -5,4 +5,4 @@ from django.utils.translation import gettext_lazy as _
 class OrgConfig(AppConfig):
     name = "guanjia.org"
     label = "org"
-    verbose_name = _("Organisation")
+    verbose_name = _("Organisation structure")

@@ -109,6 +109,8 @@ class Staff(AbstractUser):
     `project`; `area` the buildings of the areas the person serves (`areas`).
     """
 
+    HISTORY_EXCLUDE = ("password", "last_login")
+
     display_name = models.CharField(_("name"), max_length=50, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.SPECIALIST)
