@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "guanjia.core",
     "guanjia.org",
     "guanjia.estate",
+    "guanjia.cases",
 ]
 
 MIDDLEWARE = [
