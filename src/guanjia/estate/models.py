@@ -84,12 +84,19 @@ class Unit(TimeStampedModel):
         verbose_name = _("unit")
         verbose_name_plural = _("units")
         ordering = ["building_id", "entrance_id", "floor", "number"]
+        # Two partial constraints rather than one with nulls_distinct=False, which SQLite lacks:
+        # villas and parking spaces have no entrance, and their numbers are unique per building.
         constraints = [
             models.UniqueConstraint(
                 fields=["building", "entrance", "number"],
+                condition=models.Q(entrance__isnull=False),
                 name="unit_number_unique_in_entrance",
-                nulls_distinct=False,
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["building", "number"],
+                condition=models.Q(entrance__isnull=True),
+                name="unit_number_unique_without_entrance",
+            ),
         ]
         indexes = [models.Index(fields=["project", "status"]), models.Index(fields=["number"])]
 
