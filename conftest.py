@@ -15,6 +15,15 @@ def _huey_immediate(request):
     HUEY.immediate = previous
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Hashing a password properly takes ~0.3 s; tests create many accounts."""
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    ]
+
+
 @pytest.fixture
 def world(db):
     from guanjia.testing import build_world

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "guanjia.org",
     "guanjia.estate",
     "guanjia.cases",
+    "guanjia.notifications",
 ]
 
 MIDDLEWARE = [

@@ -7,6 +7,8 @@ urlpatterns = [
     path("", include("guanjia.core.urls")),
     path("org/", include("guanjia.org.urls")),
     path("ledger/", include("guanjia.estate.urls")),
+    path("cases/", include("guanjia.cases.urls")),
+    path("notifications/", include("guanjia.notifications.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

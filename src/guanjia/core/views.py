@@ -1,15 +1,36 @@
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from guanjia.core.middleware import CurrentProjectMiddleware
-from guanjia.org.queries import projects_for
+from guanjia.estate.filters import BuildingFilterSet, PartyFilterSet, UnitFilterSet
+from guanjia.estate.views import status_legend
+from guanjia.org.choices import ScopeLevel
+from guanjia.org.queries import areas_for, projects_for
 
 
 @login_required
 def home(request):
-    return render(request, "core/home.html", {})
+    """The workbench: what is in the user's scope (narrowed by the project switcher), counted by the database."""
+    user, current = request.user, request.current_project_id
+    projects = projects_for(user)
+    if current:
+        projects = projects.filter(pk=current)
+    buildings = BuildingFilterSet(None, user, current_project_id=current).qs
+    units = UnitFilterSet(None, user, current_project_id=current).qs
+    parties = PartyFilterSet(None, user, current_project_id=current).qs
+    status_counts = dict(units.order_by().values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
+    context = {
+        "project_count": projects.count(),
+        "building_count": buildings.count(),
+        "unit_total": sum(status_counts.values()),
+        "legend": status_legend(status_counts),
+        "party_count": parties.count(),
+        "my_areas": areas_for(user) if user.scope_level == ScopeLevel.AREA else (),
+    }
+    return render(request, "core/home.html", context)
 
 
 @login_required

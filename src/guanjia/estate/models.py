@@ -186,8 +186,8 @@ class Occupancy(TimeStampedModel):
     party = models.ForeignKey(Party, verbose_name=_("party"), on_delete=models.CASCADE, related_name="occupancies")
     unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.CASCADE, related_name="occupancies")
     role = models.CharField(_("role"), max_length=10, choices=OccupancyRole.choices, default=OccupancyRole.OWNER)
-    start = models.DateField(_("from"), default=timezone.localdate)
-    end = models.DateField(_("until"), null=True, blank=True)
+    start = models.DateField(_("start date"), default=timezone.localdate)
+    end = models.DateField(_("end date"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
 
     objects = OccupancyQuerySet.as_manager()

@@ -125,6 +125,8 @@ def do_update_party(user, party: Party, data: dict, *, source: str = "console") 
     before = snapshot(party)
     cleaned = clean_party_identity(data, exclude_party_id=party.pk)
     _assign(party, cleaned, PARTY_FIELDS)
+    if "project" in cleaned and not _in_scope(user, party.project_id, _first_area(user)):
+        raise ValidationError({"project": [_("This project is outside your scope.")]})
     extra = _set_identity(party, cleaned)
     party.full_clean()
     party.save()
@@ -184,8 +186,7 @@ def do_create_building(user, data: dict, *, entrances: int = 0, source: str = "c
     require(can(user, "building", "change"), _("You may not change buildings."))
     building = Building()
     _assign(building, data, BUILDING_FIELDS)
-    if building.project_id and not _in_scope(user, building.project_id, building.area_id):
-        raise ValidationError({"project": [_("This project is outside your scope.")]})
+    _check_building(user, building)
     building.full_clean()
     building.save()
     for number in range(1, entrances + 1):
@@ -194,18 +195,37 @@ def do_create_building(user, data: dict, *, entrances: int = 0, source: str = "c
     return building
 
 
+def _check_building(user, building: Building) -> None:
+    """Scope, the area's project and a unique name, each reported on its own field."""
+    if not building.project_id:
+        raise ValidationError({"project": [_("Choose a project.")]})
+    if not _in_scope(user, building.project_id, building.area_id):
+        raise ValidationError({"project": [_("This project is outside your scope.")]})
+    if building.area_id and building.area.project_id != building.project_id:
+        raise ValidationError({"area": [_("This area belongs to another project.")]})
+    duplicate = Building.objects.filter(project_id=building.project_id, name=building.name)
+    if building.pk:
+        duplicate = duplicate.exclude(pk=building.pk)
+    if duplicate.exists():
+        raise ValidationError({"name": [_("This project already has a building with this name.")]})
+
+
 @transaction.atomic
 def do_update_building(user, building: Building, data: dict, *, source: str = "console") -> Building:
     require(can(user, "building", "change"), _("You may not change buildings."))
     building = Building.objects.select_for_update().get(pk=building.pk)
     before = snapshot(building)
     _assign(building, data, BUILDING_FIELDS)
-    if not _in_scope(user, building.project_id, building.area_id):
-        raise ValidationError({"project": [_("This project is outside your scope.")]})
+    _check_building(user, building)
     building.full_clean()
     building.save()
     record_change(building, user, before, source=source)
     return building
+
+
+def _record_link(instance, user, change: list) -> None:
+    """History of a unit or party gaining or losing an occupant: only the link, no field changes."""
+    record_change(instance, user, snapshot(instance), extra={"occupancy": change}, action=ObjectChange.Action.UPDATE)
 
 
 @transaction.atomic
@@ -217,14 +237,9 @@ def do_add_occupancy(user, party: Party, unit: Unit, role: str, start, end=None,
     occupancy = Occupancy(party=party, unit=unit, role=role, start=start, end=end, note=note)
     occupancy.full_clean()
     occupancy.save()
-    label = f"{party.name}（{occupancy.get_role_display()}）"
-    record_change(unit, user, extra={"occupancy": [None, label]}, action=ObjectChange.Action.UPDATE)
-    record_change(
-        party,
-        user,
-        extra={"occupancy": [None, f"{unit.label}（{occupancy.get_role_display()}）"]},
-        action=ObjectChange.Action.UPDATE,
-    )
+    role = occupancy.get_role_display()
+    _record_link(unit, user, [None, f"{party.name}（{role}）"])
+    _record_link(party, user, [None, f"{unit.label}（{role}）"])
     return occupancy
 
 
@@ -236,12 +251,8 @@ def do_end_occupancy(user, occupancy: Occupancy, end) -> Occupancy:
     occupancy.end = end
     occupancy.save(update_fields=["end", "updated_at"])
     label = f"{occupancy.party.name}（{occupancy.get_role_display()}）"
-    record_change(
-        occupancy.unit,
-        user,
-        extra={"occupancy": [label, f"{label} {_('until')} {end}"]},
-        action=ObjectChange.Action.UPDATE,
-    )
+    _record_link(occupancy.unit, user, [label, f"{label} {_('until')} {end}"])
+    _record_link(occupancy.party, user, [label, f"{label} {_('until')} {end}"])
     return occupancy
 
 

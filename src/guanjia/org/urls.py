@@ -1,2 +1,9 @@
+from django.urls import path
+
+from . import views
+
 app_name = "org"
-urlpatterns: list = []
+urlpatterns = [
+    path("projects/", views.project_list, name="project_list"),
+    path("projects/<int:pk>/", views.project_detail, name="project_detail"),
+]

@@ -9,7 +9,11 @@ ROOT = Path(__file__).resolve().parents[4]
 
 
 def _run_check(env_extra, tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "GUANJIA_SECURE"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DEBUG", "SECRET_KEY", "GUANJIA_SECURE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
     env.update(GUANJIA_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="guanjia.settings", **env_extra)
     return subprocess.run(
         [sys.executable, "-m", "guanjia", "check", "--deploy", "--fail-level", "WARNING"],
