@@ -14,14 +14,13 @@ PO = SRC / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 
 @pytest.fixture
 def fresh_catalog(tmp_path, monkeypatch):
-    """Run makemessages over the current source into a copy of the catalogue."""
-    target = tmp_path / "zh_Hans" / "LC_MESSAGES"
-    target.mkdir(parents=True)
-    shutil.copy(PO, target / "django.po")
-    monkeypatch.chdir(SRC)
-    with override_settings(LOCALE_PATHS=[tmp_path]):
-        call_command("makemessages", locale=["zh_Hans"], verbosity=0, no_obsolete=True, ignore_patterns=["tests/*"])
-    return polib.pofile(str(target / "django.po"))
+    """Run makemessages over a copy of the current source, so the real catalogue is never touched."""
+    copy = tmp_path / "guanjia"
+    shutil.copytree(SRC, copy, ignore=shutil.ignore_patterns("__pycache__", "tests", "static"))
+    monkeypatch.chdir(copy)
+    with override_settings(LOCALE_PATHS=[]):
+        call_command("makemessages", locale=["zh_Hans"], verbosity=0, no_obsolete=True)
+    return polib.pofile(str(copy / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"))
 
 
 def test_every_string_has_a_zh_hans_translation(fresh_catalog):
