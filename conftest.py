@@ -26,6 +26,9 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture
 def world(db):
+    from guanjia.cases.defaults import ensure_defaults
     from guanjia.testing import build_world
 
+    # Transactional tests (browser, worker) flush the database, seeded rows included.
+    ensure_defaults()
     return build_world()

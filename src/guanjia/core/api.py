@@ -306,11 +306,13 @@ def _message(error: dict) -> str:
 
 def _register_routers() -> None:
     # Imported here: the routers import services and queries, which must not import this module.
+    from guanjia.cases.api import router as cases_router
     from guanjia.estate.api import router as estate_router
     from guanjia.org.api import router as org_router
 
     api.add_router("/", org_router)
     api.add_router("/", estate_router)
+    api.add_router("/", cases_router)
 
 
 _register_routers()

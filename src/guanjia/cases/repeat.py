@@ -1,0 +1,68 @@
+"""Repeat complaints (重复投诉): the same problem of the same unit raised again within 30 days.
+
+A new request is a repeat of an earlier one when
+
+* both are complaints or repairs (a leak reported as a repair and then complained about is the
+  same problem raised twice; inquiries, suggestions, praise and requests for help are not);
+* they share at least one unit (requests without a unit cannot be matched to a household);
+* their categories belong to the same family: a category's family is its second-level ancestor
+  (工程质量 → 渗漏 → 卫生间渗漏 and 工程质量 → 渗漏 → 外墙渗漏 are both 渗漏), or the category
+  itself when it sits at the first or second level. A request filed under a first-level category
+  only (工程质量) matches only requests filed there too, since it says too little to compare.
+  Requests without a category are not matched;
+* the earlier one was received at most `REPEAT_WINDOW` before the new one and was not merged
+  into another request (its survivor is the one to link).
+
+The rule is the customer's history, not the recorder's view, so it looks at every request of the
+project. `do_record_case` links the new request to the most recent match (`Case.repeat_of`) and
+notes the link on its "recorded" event; the earlier request lists it under `repeats`.
+"""
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from .choices import CaseType
+from .models import Case, Category
+
+REPEAT_WINDOW = timedelta(days=30)
+REPEAT_TYPES = frozenset({CaseType.COMPLAINT, CaseType.REPAIR})
+
+
+def category_family(category: Category) -> Category:
+    """The category that stands for `category` when requests are compared: its second-level ancestor."""
+    lineage = category.lineage()  # nearest first, root last
+    return lineage[-2] if len(lineage) >= 2 else lineage[-1]
+
+
+def family_ids(family: Category) -> set[int]:
+    """Ids of the categories whose family is `family`."""
+    ids = {family.pk}
+    if family.parent_id is None:
+        return ids
+    level = [family.pk]
+    while level:
+        level = list(Category.objects.filter(parent_id__in=level).exclude(pk__in=ids).values_list("pk", flat=True))
+        ids.update(level)
+    return ids
+
+
+def find_repeat_of(
+    *, project, case_type: str, category: Category | None, units: Iterable, received_at: datetime
+) -> Case | None:
+    """The most recent earlier request that a new request with these details repeats, if any."""
+    unit_ids = [getattr(u, "pk", u) for u in units]
+    if case_type not in REPEAT_TYPES or category is None or not unit_ids or project is None:
+        return None
+    return (
+        Case.objects.filter(
+            project=project,
+            case_type__in=REPEAT_TYPES,
+            category_id__in=family_ids(category_family(category)),
+            units__in=unit_ids,
+            received_at__gte=received_at - REPEAT_WINDOW,
+            received_at__lte=received_at,
+            merged_into__isnull=True,
+        )
+        .order_by("-received_at", "-id")
+        .first()
+    )
