@@ -24,6 +24,15 @@ def _fast_password_hashing(settings):
     ]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_content_types():
+    """A transactional test's flush recreates content types under new ids on PostgreSQL; the
+    per-process cache would still hand out the old ones to the change history."""
+    from django.contrib.contenttypes.models import ContentType
+
+    ContentType.objects.clear_cache()
+
+
 @pytest.fixture
 def world(db):
     from guanjia.cases.defaults import ensure_defaults

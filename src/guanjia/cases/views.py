@@ -75,6 +75,7 @@ from .queries import (
     open_cases_of,
     tasks_for,
 )
+from .sla import FOLLOW_UP_MAX_ATTEMPTS
 
 STATUS_COLOURS = {
     CaseStatus.RECORDED: "azure",
@@ -111,8 +112,6 @@ OUTCOME_COLOURS = {
     FollowUpOutcome.UNREACHABLE: "yellow",
 }
 DUE_SOON = timedelta(hours=2)
-# Attempts before an unreachable customer's follow-up is given up (the services may define their own).
-FOLLOW_UP_ATTEMPTS = getattr(services, "FOLLOW_UP_MAX_ATTEMPTS", 3)
 
 
 def _page(request, queryset):
@@ -762,7 +761,7 @@ def follow_up_list(request):
         follow_up.phone_shown = show_phone(case.party.phone if case.party_id else case.caller_phone)
         case.type_colour = TYPE_COLOURS.get(case.case_type, "secondary")
         case.unit_labels = [u.label for u in case.units.all()]
-    return render(request, "cases/follow_up_list.html", {"page": page, "attempts": FOLLOW_UP_ATTEMPTS})
+    return render(request, "cases/follow_up_list.html", {"page": page, "attempts": FOLLOW_UP_MAX_ATTEMPTS})
 
 
 @login_required
@@ -828,7 +827,7 @@ def follow_up(request, pk):
         "form": form,
         "may_call": may_call,
         "overdue": follow_up.done_at is None and follow_up.due < now,
-        "attempts": FOLLOW_UP_ATTEMPTS,
+        "attempts": FOLLOW_UP_MAX_ATTEMPTS,
         "outcomes": [(value, label, OUTCOME_COLOURS[value]) for value, label in FollowUpOutcome.choices],
         "status_colour": STATUS_COLOURS.get(case.status, "secondary"),
         "type_colour": TYPE_COLOURS.get(case.case_type, "secondary"),

@@ -152,7 +152,7 @@ needs_postgres = pytest.mark.skipif(
 
 @needs_postgres
 # Seeded categories and policies survive the flush after this test.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_retries_with_one_idempotency_key_record_one_case(world):
     _, raw = ApiToken.issue(world.specialist, "test")
     body = {

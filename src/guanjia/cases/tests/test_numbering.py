@@ -48,7 +48,7 @@ def _in_threads(count: int, work) -> list[BaseException]:
 
 @needs_postgres
 # Seeded categories and policies survive the flush after these tests.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_intakes_get_unique_consecutive_numbers_and_take_turns(world, settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     from guanjia.org.choices import Role, ScopeLevel
@@ -76,7 +76,7 @@ def test_concurrent_intakes_get_unique_consecutive_numbers_and_take_turns(world,
 
 @needs_postgres
 # Seeded categories and policies survive the flush after these tests.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_numbers_of_a_fresh_day_are_unique_when_the_counter_row_is_created_concurrently():
     day = date(2031, 1, 1)
     taken: list[str] = []

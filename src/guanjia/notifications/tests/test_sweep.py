@@ -144,7 +144,7 @@ def test_a_reopened_case_can_be_breached_again(nw, complaint, clock):
     assert sorted(r for (r,) in rounds) == [0, 1]
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL")
 def test_two_concurrent_sweeps_record_and_notify_each_breach_once(nw, complaint, monkeypatch):
     barrier = threading.Barrier(2, timeout=10)
