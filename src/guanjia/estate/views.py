@@ -243,18 +243,25 @@ def _unit_form_page(request, unit=None):
     if unit is None and request.GET.get("building"):
         kwargs["initial"] = {"building": request.GET["building"]}
     form = UnitForm(request.POST or None, user=request.user, unit=unit, **kwargs)
+    return _service_form_page(
+        request, form, unit, "unit", create=services.do_create_unit, update=services.do_update_unit
+    )
+
+
+def _service_form_page(request, form, obj, name: str, *, create, update):
+    """Add or edit page of a ledger object: the service saves it, its field errors land on the form."""
     if request.method == "POST" and form.is_valid():
         try:
-            if unit is None:
-                unit = services.do_create_unit(request.user, form.service_data())
+            if obj is None:
+                obj = create(request.user, form.service_data())
             else:
-                unit = services.do_update_unit(request.user, unit, form.service_data())
+                obj = update(request.user, obj, form.service_data())
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
             messages.success(request, _("Saved."))
-            return redirect("estate:unit_detail", pk=unit.pk)
-    return render(request, "estate/unit_form.html", {"form": form, "unit": unit})
+            return redirect(f"estate:{name}_detail", pk=obj.pk)
+    return render(request, f"estate/{name}_form.html", {"form": form, name: obj})
 
 
 @login_required
@@ -351,18 +358,9 @@ def _party_form_page(request, party=None):
         initial = {"project": request.current_project_id}
     kwargs = {"initial": initial} if initial else {}
     form = PartyForm(request.POST or None, user=request.user, party=party, **kwargs)
-    if request.method == "POST" and form.is_valid():
-        try:
-            if party is None:
-                party = services.do_create_party(request.user, form.service_data())
-            else:
-                party = services.do_update_party(request.user, party, form.service_data())
-        except ValidationError as exc:
-            form.add_service_errors(exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("estate:party_detail", pk=party.pk)
-    return render(request, "estate/party_form.html", {"form": form, "party": party})
+    return _service_form_page(
+        request, form, party, "party", create=services.do_create_party, update=services.do_update_party
+    )
 
 
 @login_required
