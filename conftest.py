@@ -33,11 +33,25 @@ def _fresh_content_types():
     ContentType.objects.clear_cache()
 
 
+@pytest.fixture(autouse=True)
+def _seeded_defaults(request):
+    """Transactional tests (browser, worker, concurrency) flush the database, rows seeded by
+    migrations included; put the default categories and SLA policies back for the next test."""
+    if not ({"db", "transactional_db"} & set(request.fixturenames) or request.node.get_closest_marker("django_db")):
+        return
+    from guanjia.cases.defaults import ensure_defaults
+
+    request.getfixturevalue("transactional_db" if _is_transactional(request) else "db")
+    ensure_defaults()
+
+
+def _is_transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    return "transactional_db" in request.fixturenames or bool(marker and marker.kwargs.get("transaction"))
+
+
 @pytest.fixture
 def world(db):
-    from guanjia.cases.defaults import ensure_defaults
     from guanjia.testing import build_world
 
-    # Transactional tests (browser, worker) flush the database, seeded rows included.
-    ensure_defaults()
     return build_world()
