@@ -197,7 +197,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # The worker (run_huey) installs its own handler for huey's loggers; not propagating them
+    # keeps each line from being printed twice.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "huey": {"propagate": False}},
 }
 
 # --- Guanjia -------------------------------------------------------------------------------
