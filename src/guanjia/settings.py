@@ -45,8 +45,8 @@ DEBUG = _env_bool("DEBUG", False)
 SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = _env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = _env_list("CSRF_TRUSTED_ORIGINS", "")
-DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'guanjia.sqlite3'}")
-REDIS_URL = os.environ.get("REDIS_URL", "")
+DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'guanjia.sqlite3'}"
+REDIS_URL = os.environ.get("REDIS_URL") or ""
 # Production means HTTPS behind a proxy; the demo and tests run over plain HTTP on localhost.
 SECURE = _env_bool("GUANJIA_SECURE", not DEBUG and bool(os.environ.get("SECRET_KEY")))
 

@@ -14,6 +14,9 @@ class Command(BaseCommand):
         )
         parser.add_argument("--scale", type=int, default=1, help="Multiply projects and units: 1, 10, 100 …")
         parser.add_argument("--seed", type=int, default=None, help="Random seed; the same seed gives the same data.")
+        parser.add_argument(
+            "--cases", type=int, default=30, help="Service requests recorded per project (first four projects)."
+        )
 
     def handle(self, *args, **options):
         from guanjia import demodata
@@ -46,5 +49,10 @@ class Command(BaseCommand):
                 % {"seconds": result.seconds, **counts}
             )
         )
+        if options["cases"] > 0:
+            from guanjia.cases.demo import load_demo_cases
+
+            recorded = load_demo_cases(seed, per_project=options["cases"])
+            self.stdout.write(_("Recorded %(count)s service requests.") % {"count": recorded})
         for line in demodata.login_lines():
             self.stdout.write(line)
