@@ -26,7 +26,12 @@ PAGE_DETAIL = {
     "party": "estate:party_detail",
 }
 API_PATH = {"project": "projects", "building": "buildings", "unit": "units", "party": "parties"}
-API_CHANGE = {"building": {"floors": 20}, "unit": {"note": "权限矩阵"}, "party": {"note": "权限矩阵"}}
+API_CHANGE = {
+    "project": {"address": "权限矩阵"},
+    "building": {"floors": 20},
+    "unit": {"note": "权限矩阵"},
+    "party": {"note": "权限矩阵"},
+}
 
 
 def _staff_for(world, role):
@@ -92,7 +97,7 @@ def _party_form(party):
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("kind", ["building", "unit", "party"])
+@pytest.mark.parametrize("kind", ["project", "building", "unit", "party"])
 @pytest.mark.parametrize("inside", [True, False], ids=["inside", "outside"])
 def test_change_through_api(world, matrix_client, role, kind, inside):
     staff, client, auth = matrix_client(role)
@@ -110,7 +115,10 @@ def test_change_through_api(world, matrix_client, role, kind, inside):
     else:
         assert response.status_code == 403
     obj.refresh_from_db()
-    changed = getattr(obj, "floors", None) == 20 or getattr(obj, "note", "") == "权限矩阵"
+    changed = getattr(obj, "floors", None) == 20 or "权限矩阵" in (
+        getattr(obj, "note", ""),
+        getattr(obj, "address", ""),
+    )
     assert changed == (response.status_code == 200)
 
 

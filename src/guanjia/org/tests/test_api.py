@@ -57,11 +57,60 @@ def test_project_filter_with_a_bad_company_names_it(client, world):
     assert [e["field"] for e in response.json()["errors"]] == ["company"]
 
 
-def test_projects_are_read_only(client, world):
+def _post(client, body):
+    return client.post("/api/v1/projects", body, content_type="application/json")
+
+
+def test_manager_creates_a_project_in_their_company_with_history(client, world):
+    from guanjia.core.history import history_for
+
+    client.force_login(world.manager)
+    response = _post(client, {"company": world.company.pk, "name": "新城花园", "code": "xchy"})
+    assert response.status_code == 201, response.content
+    project = Project.objects.get(code="xchy")
+    assert response.json()["company_name"] == world.company.name
+    assert history_for(project).get().source == "api"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"company": 0, "name": "甲", "code": "a1"}, "company"),
+        ({"company": "beijing", "name": "甲", "code": "a1"}, "company"),
+        ({"company": None, "name": "甲", "code": "has space"}, "code"),
+    ],
+)
+def test_bad_project_bodies_name_the_field_and_create_nothing(client, world, body, field):
     client.force_login(world.admin)
-    response = client.post("/api/v1/projects", {"name": "新项目"}, content_type="application/json")
-    assert response.status_code == 405
-    assert not Project.objects.filter(name="新项目").exists()
+    before = Project.objects.count()
+    response = _post(client, body)
+    assert response.status_code == 422
+    assert field in [e["field"] for e in response.json()["errors"]]
+    assert Project.objects.count() == before
+
+
+def test_project_in_another_company_or_group_or_duplicate_code_is_refused(client, world):
+    client.force_login(world.manager)
+    assert _post(client, {"company": world.other_company.pk, "name": "外地", "code": "wd"}).status_code == 422
+    client.force_login(world.admin)
+    assert _post(client, {"company": world.group.pk, "name": "集团", "code": "jt"}).status_code == 422
+    assert _post(client, {"company": world.company.pk, "name": "重复", "code": "lsjy"}).status_code == 422
+    assert not Project.objects.filter(name__in=["外地", "集团", "重复"]).exists()
+
+
+def test_project_update_needs_the_role_and_the_scope(client, world):
+    body = {"address": "北京市朝阳区"}
+    client.force_login(world.specialist)
+    assert (
+        client.patch(f"/api/v1/projects/{world.project.pk}", body, content_type="application/json").status_code == 403
+    )
+    client.force_login(world.manager)
+    other = client.patch(f"/api/v1/projects/{world.other_project.pk}", body, content_type="application/json")
+    assert other.status_code == 404
+    ok = client.patch(f"/api/v1/projects/{world.project.pk}", body, content_type="application/json")
+    assert ok.status_code == 200 and ok.json()["address"] == "北京市朝阳区"
+    world.other_project.refresh_from_db()
+    assert world.other_project.address == ""
 
 
 def test_project_list_pages_in_bounded_queries(client, world, django_assert_max_num_queries):
