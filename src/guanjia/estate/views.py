@@ -69,10 +69,18 @@ def status_legend(counts: dict[str, int]) -> list[dict]:
 
 @login_required
 def building_list(request):
-    filters = BuildingFilterSet(request.GET, request.user, current_project_id=request.current_project_id)
+    return _list_page(request, BuildingFilterSet, "building")
+
+
+def _list_page(request, filterset_class, name: str, decorate=None, **context):
+    """A filtered, paginated ledger list; an htmx request gets only the table fragment."""
+    filters = filterset_class(request.GET, request.user, current_project_id=request.current_project_id)
     page = _page(request, filters.qs)
-    context = {"filters": filters, "page": page, "may_export": can(request.user, "ledger", "export")}
-    template = "estate/_building_table.html" if _is_htmx(request) else "estate/building_list.html"
+    if decorate:
+        for row in page:
+            decorate(row)
+    context.update(filters=filters, page=page, may_export=can(request.user, "ledger", "export"))
+    template = f"estate/_{name}_table.html" if _is_htmx(request) else f"estate/{name}_list.html"
     return render(request, template, context)
 
 
@@ -183,18 +191,10 @@ def building_chart(request, pk):
 
 @login_required
 def unit_list(request):
-    filters = UnitFilterSet(request.GET, request.user, current_project_id=request.current_project_id)
-    page = _page(request, filters.qs)
-    for unit in page:
+    def decorate(unit):
         unit.colour = UNIT_STATUS_COLOURS.get(unit.status, "secondary")
-    context = {
-        "filters": filters,
-        "page": page,
-        "may_export": can(request.user, "ledger", "export"),
-        "may_change": can(request.user, "unit", "change"),
-    }
-    template = "estate/_unit_table.html" if _is_htmx(request) else "estate/unit_list.html"
-    return render(request, template, context)
+
+    return _list_page(request, UnitFilterSet, "unit", decorate, may_change=can(request.user, "unit", "change"))
 
 
 @login_required
@@ -279,19 +279,12 @@ def unit_edit(request, pk):
 
 @login_required
 def party_list(request):
-    filters = PartyFilterSet(request.GET, request.user, current_project_id=request.current_project_id)
-    page = _page(request, filters.qs)
     show_phone = _phone_shower(request.user)
-    for party in page:
+
+    def decorate(party):
         party.phone_shown = show_phone(party.phone)
-    context = {
-        "filters": filters,
-        "page": page,
-        "may_export": can(request.user, "ledger", "export"),
-        "may_change": can(request.user, "party", "change"),
-    }
-    template = "estate/_party_table.html" if _is_htmx(request) else "estate/party_list.html"
-    return render(request, template, context)
+
+    return _list_page(request, PartyFilterSet, "party", decorate, may_change=can(request.user, "party", "change"))
 
 
 @login_required
