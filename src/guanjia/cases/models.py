@@ -292,6 +292,8 @@ class Case(TimeStampedModel):
     paused_since = models.DateTimeField(_("paused since"), null=True, blank=True)
     # Working time spent suspended since `sla_started_at`; deadlines are that much later.
     total_paused = models.DurationField(_("total paused working time"), default=timedelta)
+    # Working minutes from receipt to resolution, pauses excluded; set on closing, read by reports.
+    handling_minutes = models.PositiveIntegerField(_("handling time (working minutes)"), null=True, blank=True)
 
     objects = CaseQuerySet.as_manager()
 

@@ -174,6 +174,16 @@ def finish_sla(case: Case) -> None:
     late_response = case.response_due and case.responded_at and case.responded_at > case.response_due
     late_resolution = case.resolution_due and case.resolved_at and case.resolved_at > case.resolution_due
     case.sla_state = SlaState.BREACHED if (late_response or late_resolution) else SlaState.MET
+    case.handling_minutes = handling_minutes(case)
+
+
+def handling_minutes(case: Case) -> int | None:
+    """Working minutes from receipt to resolution, minus the time suspended in the last round."""
+    end = case.resolved_at or case.closed_at
+    if end is None:
+        return None
+    worked = calendar_of(case).working_time_between(case.received_at, end) - case.total_paused
+    return max(0, int(worked.total_seconds() // 60))
 
 
 def follow_up_due(case: Case, closed_at: datetime) -> datetime:

@@ -84,6 +84,20 @@ def test_follow_up_is_created_on_close_due_twelve_working_hours_later(cw, clock)
     assert case.events.last().data["follow_up"] == follow_up.pk
 
 
+def test_handling_time_counts_working_minutes_without_lunch_nights_or_the_pause(cw, clock):
+    clock.set(at(2025, 11, 3, 11, 0))  # Monday
+    case = record(cw.specialist, cw.project, case_type=CaseType.REPAIR)
+    clock.set(at(2025, 11, 3, 14, 0))
+    case = s.do_suspend_case(cw.specialist, case, expected_version=1, reason="等业主在家")
+    clock.set(at(2025, 11, 3, 15, 0))
+    case = s.do_resume_case(cw.specialist, case, expected_version=2)
+    assert case.handling_minutes is None
+    clock.set(at(2025, 11, 4, 9, 0))
+    case = s.do_close_case(cw.specialist, case, expected_version=3)
+    # Mon 11–12 and 13–17 (5 h), Tue 8:30–9:00 (0.5 h), less the hour suspended.
+    assert case.handling_minutes == 270
+
+
 def test_closing_late_breaches_the_agreement(cw, clock):
     clock.set(at(2025, 11, 3, 10, 0))
     case = record(cw.specialist, cw.project, case_type=CaseType.REPAIR, category=category("工程质量", "渗漏"))
