@@ -34,6 +34,16 @@ def _fresh_content_types():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_case_config():
+    """Rolled-back tests leave no signal behind: forget the policies, rules and categories kept in memory."""
+    from guanjia.cases import config
+
+    config.clear()
+    yield
+    config.clear()
+
+
+@pytest.fixture(autouse=True)
 def _seeded_defaults(request):
     """Transactional tests (browser, worker, concurrency) flush the database, rows seeded by
     migrations included; put the default categories and SLA policies back for the next test."""

@@ -343,14 +343,17 @@ def cmd_intake(args) -> None:
     info = db_info()
     user = Staff.objects.filter(role="specialist", scope_level="project", is_active=True).order_by("id").first()
     _token, raw = ApiToken.issue(user, "bench intake")
-    occupancy = Occupancy.objects.filter(unit__project_id=user.project_id, end__isnull=True).order_by("id").first()
+    households = list(
+        Occupancy.objects.filter(unit__project_id=user.project_id, end__isnull=True)
+        .order_by("id")
+        .values_list("unit_id", "party_id")[: args.households]
+    )
     category = Category.objects.get(name="卫生间渗漏")
     close_old_connections()
     env = {
         "GJ_TOKEN": raw,
         "GJ_PROJECT": str(user.project_id),
-        "GJ_UNIT": str(occupancy.unit_id),
-        "GJ_PARTY": str(occupancy.party_id),
+        "GJ_PAIRS": ",".join(f"{unit}:{party}" for unit, party in households),
         "GJ_CATEGORY": str(category.pk),
     }
     server_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "guanjia.settings", "PYTHONPATH": str(ROOT / "src")}
@@ -463,6 +466,7 @@ def main() -> None:
             p.add_argument("--connections", type=int, default=8)
             p.add_argument("--workers", type=int, default=2)
             p.add_argument("--threads", type=int, default=4)
+            p.add_argument("--households", type=int, default=500, help="households the calls come from, in turn")
     args = parser.parse_args()
     {
         "load": cmd_load,

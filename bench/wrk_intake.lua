@@ -1,13 +1,17 @@
 -- wrk script for POST /api/v1/cases: a bearer token, a unique Idempotency-Key per request and a
 -- valid body. Settings come from the environment (bench_cases.py intake sets them):
---   GJ_TOKEN, GJ_PROJECT, GJ_UNIT, GJ_PARTY, GJ_CATEGORY, GJ_RUN (prefix of the keys).
+--   GJ_TOKEN, GJ_PROJECT, GJ_PAIRS (unit:party,unit:party,… of the project's households; calls
+--   come from different households in turn, as on a real hotline), GJ_CATEGORY, GJ_RUN (prefix of the keys).
 -- At the end it prints one line "JSON {…}" with the counts by status and the latency percentiles.
 
 local token = os.getenv("GJ_TOKEN")
 local run = os.getenv("GJ_RUN") or "run"
 local project = os.getenv("GJ_PROJECT")
-local unit = os.getenv("GJ_UNIT")
-local party = os.getenv("GJ_PARTY")
+local pairs_env = os.getenv("GJ_PAIRS") or ""
+local households = {}
+for u, p in string.gmatch(pairs_env, "(%d+):(%d+)") do
+  table.insert(households, {u, p})
+end
 local category = os.getenv("GJ_CATEGORY")
 
 local descriptions = {
@@ -35,6 +39,8 @@ end
 
 function request()
   counter = counter + 1
+  local household = households[((counter * 7 + tid * 131) % #households) + 1]
+  local unit, party = household[1], household[2]
   local body = string.format(
     '{"type":"repair","channel":"hotline","project":%s,"category":%s,"units":[%s],"party":%s,'
       .. '"description":"%s"}',

@@ -8,7 +8,7 @@ a transition the current status does not allow.
 """
 
 from collections.abc import Callable
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from functools import wraps
 
 from django.core.exceptions import ValidationError
@@ -27,6 +27,7 @@ from guanjia.org.queries import projects_for
 
 from . import services
 from .choices import CaseStatus, Severity
+from .config import descendant_ids
 from .errors import CaseConflict, CaseTransitionError
 from .models import Case, Category, FollowUp
 from .queries import (
@@ -126,10 +127,12 @@ class _Resolver:
     def one(self, field: str, value, queryset, message: str):
         if value is None:
             return None
-        obj = queryset.filter(pk=value).first()
-        if obj is None:
+        try:
+            # get() leaves out the model's default ORDER BY, which a lookup by id does not need.
+            return queryset.get(pk=value)
+        except queryset.model.DoesNotExist:
             self.errors.setdefault(field, []).append(message)
-        return obj
+            return None
 
     def check(self) -> None:
         if self.errors:
@@ -152,21 +155,6 @@ def _detail(request, case: Case) -> Case:
 
 def _read(request, case_id: int) -> Case:
     return _detail(request, access_case_by_id(request.user, case_id))
-
-
-def _category_ids(category_id: int) -> list[int]:
-    """The category and all its descendants (the tree is small: one query)."""
-    children: dict[int | None, list[int]] = {}
-    for pk, parent in Category.objects.values_list("pk", "parent_id"):
-        children.setdefault(parent, []).append(pk)
-    found, todo = [], [category_id]
-    while todo:
-        node = todo.pop()
-        if node in found:
-            continue
-        found.append(node)
-        todo.extend(children.get(node, []))
-    return found
 
 
 def _aware(moment: datetime) -> datetime:
@@ -192,7 +180,7 @@ def list_cases(request, filters: Query[CaseFilters]):
         if value is not None:
             cases = cases.filter(**{lookup: value})
     if filters.category is not None:
-        cases = cases.filter(category_id__in=_category_ids(filters.category))
+        cases = cases.filter(category_id__in=descendant_ids(filters.category))
     if filters.created_after is not None:
         cases = cases.filter(received_at__gte=_aware(filters.created_after))
     if filters.created_before is not None:
@@ -283,16 +271,11 @@ def create_case(
         raise ValidationError(
             {IDEMPOTENCY_HEADER: _("Enter at most %(count)s characters.") % {"count": MAX_KEY_LENGTH}}
         )
-    if key:
-        existing = cases_for(user).filter(~Q(intake_key=""), owner=user, intake_key=key).first()
-        if existing is not None:
-            if not _same_intake(existing, payload):
-                return _key_reused(request)
-            return Status(200, _detail(request, existing))
-
     resolver = _Resolver()
     project = resolver.one("project", payload.project, projects_for(user), _("No such project in your scope."))
-    category = resolver.one("category", payload.category, Category.objects.all(), _("No such category."))
+    # Parents loaded with the category: the agreement, routing and repeat checks walk its lineage.
+    categories = Category.objects.select_related("parent__parent__parent")
+    category = resolver.one("category", payload.category, categories, _("No such category."))
     party = resolver.one("party", payload.party, parties_for(user), _("No such customer in your scope."))
     units = list(units_for(user).filter(pk__in=payload.units))
     if len(units) != len(set(payload.units)):
@@ -317,10 +300,21 @@ def create_case(
         risk_government=payload.risk_government,
         idempotency_key=key,
     )
-    # A concurrent retry may have recorded the key first; the service then returns that case.
-    if key and not _same_intake(case, payload):
-        return _key_reused(request)
-    return Status(201, _read(request, case.pk))
+    if not getattr(case, "recorded_now", False):
+        # The key was used before (perhaps by a concurrent retry): answer with that request.
+        if not _same_intake(case, payload):
+            return _key_reused(request)
+        return Status(200, _read(request, case.pk))
+    # Everything the case page shows of a request recorded just now is in hand: no need to read it back.
+    # Times as the database gives them back (UTC), so both answers print them alike.
+    for field in case._meta.concrete_fields:
+        value = getattr(case, field.attname)
+        if isinstance(value, datetime) and value.tzinfo is not None:
+            setattr(case, field.attname, value.astimezone(UTC))
+    case.api_units = units
+    case.api_follow_ups = []
+    case.api_tasks = []
+    return Status(201, case)
 
 
 @router.get(
@@ -360,7 +354,8 @@ def _check_fields(payload, allowed_by_action: dict[str, frozenset[str]], always:
 @_service_refusals()
 def transition_case(request, case_id: int, payload: CaseTransitionIn):
     """One action on the request: dispatch, start, submit_for_acceptance, close, suspend, resume, reopen,
-    archive, note, change_owner or merge, with the `version` last read (any but `note`).
+    archive, note, change_owner, merge or notice (the written notice to the property company went out;
+    `note` says how, e.g. its number), with the `version` last read (any but `note`).
 
     A stale version is 409 (`urn:guanjia:problem:stale-version`, field `version`); an action the current
     status does not allow is 409 (`urn:guanjia:problem:invalid-transition`); a role without the right, 403.
@@ -409,6 +404,8 @@ def transition_case(request, case_id: int, payload: CaseTransitionIn):
         services.do_change_case_owner(user, case, new_owner=new_owner, reason=reason, **kw)
     elif action == "merge":
         services.do_merge_cases(user, case, into=into, note=note, **kw)
+    elif action == "notice":
+        services.do_record_notice(user, case, note=note, **kw)
     return _read(request, case.pk)
 
 
@@ -524,11 +521,17 @@ def list_follow_ups(request, filters: Query[FollowUpFilters]):
 )
 @_service_refusals()
 def record_follow_up(request, follow_up_id: int, payload: FollowUpOutcomeIn):
-    """satisfied / basically_satisfied → followed up; dissatisfied → the request reopens; unreachable →
-    one more attempt, still pending. `version` is the request's (`case_version`)."""
+    """satisfied / basically_satisfied → followed up; dissatisfied → the request reopens, and with
+    `then` "escalate" it is also flagged as a major complaint and handed up to the team leads and managers;
+    unreachable → one more attempt, still pending. `version` is the request's (`case_version`)."""
     user = request.user
     follow_up = access_follow_up_by_id(user, follow_up_id)
     services.do_record_follow_up(
-        user, follow_up, expected_version=payload.version, outcome=payload.outcome, note=payload.note
+        user,
+        follow_up,
+        expected_version=payload.version,
+        outcome=payload.outcome,
+        note=payload.note,
+        then=payload.then,
     )
     return follow_ups_for(user).select_related("case__party").get(pk=follow_up.pk)

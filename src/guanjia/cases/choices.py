@@ -99,6 +99,8 @@ class EventKind(models.TextChoices):
     TASK_REJECTED = "task_rejected", _("Task rejected")
     TASK_CANCELLED = "task_cancelled", _("Task cancelled")
     ATTACHMENT = "attachment", _("Attachment added")
+    NOTICE_SENT = "notice_sent", _("Written notice sent to the property company")
+    ESCALATED = "escalated", _("Escalated")
 
 
 class TaskStatus(models.TextChoices):
@@ -131,6 +133,13 @@ class FollowUpOutcome(models.TextChoices):
     BASICALLY_SATISFIED = "basically_satisfied", _("Basically satisfied")
     DISSATISFIED = "dissatisfied", _("Dissatisfied")
     UNREACHABLE = "unreachable", _("Could not be reached")
+
+
+class DissatisfiedAction(models.TextChoices):
+    """What a dissatisfied follow-up does: the case is reopened either way; escalating also hands it up."""
+
+    REOPEN = "reopen", _("Handle again")
+    ESCALATE = "escalate", _("Escalate")
 
 
 # Types that get a follow-up call after closing (DOMAIN: complaints, repairs, inquiries, suggestions; help too).

@@ -19,6 +19,7 @@ ACTION_LABELS = {
     "reopen": _("reopen"),
     "merge": _("merge"),
     "split": _("split"),
+    "notice": _("record the written notice for"),
     "propose_plan": _("propose a plan for"),
     "confirm_plan": _("confirm the plan of"),
     "complete_task": _("complete"),

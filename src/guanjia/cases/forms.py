@@ -14,7 +14,7 @@ from guanjia.estate.forms import ServiceForm
 from guanjia.estate.queries import parties_for, units_for
 from guanjia.org.queries import departments_for, projects_for
 
-from .choices import Acceptance, CaseType, Channel, FollowUpOutcome, Severity, Visibility
+from .choices import Acceptance, CaseType, Channel, DissatisfiedAction, FollowUpOutcome, Severity, Visibility
 from .filters import category_choices
 from .models import Category
 from .queries import assignable_staff, cases_for
@@ -217,6 +217,14 @@ class BulkDispatchForm(forms.Form):
 class FollowUpForm(VersionedForm):
     outcome = forms.ChoiceField(label=_("Outcome"), choices=FollowUpOutcome.choices)
     note = forms.CharField(required=False, label=_("Note"), widget=forms.Textarea(attrs={"rows": 3}))
+    # What "dissatisfied" does besides reopening; ignored for the other outcomes.
+    then = forms.ChoiceField(
+        label=_("If not satisfied"),
+        choices=DissatisfiedAction.choices,
+        initial=DissatisfiedAction.REOPEN,
+        required=False,
+        widget=forms.RadioSelect,
+    )
 
     def clean(self):
         data = super().clean()

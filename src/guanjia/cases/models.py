@@ -282,6 +282,8 @@ class Case(TimeStampedModel):
     resolution_due = models.DateTimeField(_("resolve by"), null=True, blank=True)
     reply_due = models.DateTimeField(_("reply by"), null=True, blank=True)
     notice_due = models.DateTimeField(_("notify the property company by"), null=True, blank=True)
+    # When customer service recorded the written notice to the property company (`do_record_notice`).
+    noticed_at = models.DateTimeField(_("property company notified at"), null=True, blank=True)
     responded_at = models.DateTimeField(_("responded at"), null=True, blank=True)
     plan_confirmed_at = models.DateTimeField(_("plan confirmed at"), null=True, blank=True)
     replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
@@ -309,6 +311,8 @@ class Case(TimeStampedModel):
             models.Index(fields=["status", "responded_at", "response_due"], name="case_response_pending"),
             models.Index(fields=["plan_due"], condition=Q(plan_confirmed_at__isnull=True), name="case_plan_pending"),
             models.Index(fields=["reply_due"], condition=Q(replied_at__isnull=True), name="case_reply_pending"),
+            # The sweep's notice deadline: only complaints handed to the property company and not yet notified.
+            models.Index(fields=["notice_due"], condition=Q(noticed_at__isnull=True), name="case_notice_pending"),
             # Lists are newest first; without these every page sorts all matching rows.
             models.Index(fields=["project", "-received_at", "-id"], name="case_project_received"),
             models.Index(fields=["project", "status", "-received_at", "-id"], name="case_project_status_received"),

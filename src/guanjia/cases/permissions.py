@@ -22,6 +22,8 @@ CASE_PERMISSIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     # First-contact responsibility: the owner closes; supervisors may close for an absent owner.
     "close": (SUPERVISORS, frozenset({"owner"})),
     "follow_up": (OFFICE | {Role.BUTLER}, frozenset({"owner"})),
+    # Customer service writes to the property company about a complaint against it (DOMAIN: within 8 hours).
+    "notice": (OFFICE, frozenset({"owner"})),
     "archive": (OFFICE, frozenset()),
     "suspend": (SUPERVISORS, frozenset({"owner", "assignee"})),
     "resume": (SUPERVISORS, frozenset({"owner", "assignee"})),

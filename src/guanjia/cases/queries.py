@@ -145,6 +145,10 @@ def allowed_actions(user, case) -> list[str]:
     for action in ("suspend", "resume", "reopen", "merge", "change_owner", "note"):
         if (action not in ALLOWED_FROM or case.status in ALLOWED_FROM[action]) and may(user, action, case):
             actions.append(action)
+    # The written notice to the property company: once, while a notice deadline is set.
+    pending_notice = case.notice_due and case.noticed_at is None
+    if pending_notice and case.status in ALLOWED_FROM["notice"] and may(user, "notice", case):
+        actions.append("notice")
     pending_follow_up = None
     if {"follow_up", "archive"} & set(actions):
         pending_follow_up = FollowUp.objects.filter(case=case, done_at__isnull=True).exists()

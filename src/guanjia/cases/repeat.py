@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from .choices import CaseType
+from .config import descendant_ids
 from .models import Case, Category
 
 REPEAT_WINDOW = timedelta(days=30)
@@ -36,14 +37,9 @@ def category_family(category: Category) -> Category:
 
 def family_ids(family: Category) -> set[int]:
     """Ids of the categories whose family is `family`."""
-    ids = {family.pk}
     if family.parent_id is None:
-        return ids
-    level = [family.pk]
-    while level:
-        level = list(Category.objects.filter(parent_id__in=level).exclude(pk__in=ids).values_list("pk", flat=True))
-        ids.update(level)
-    return ids
+        return {family.pk}
+    return descendant_ids(family.pk)
 
 
 def find_repeat_of(
@@ -64,5 +60,6 @@ def find_repeat_of(
             merged_into__isnull=True,
         )
         .order_by("-received_at", "-id")
+        .only("id", "number", "project_id", "received_at")
         .first()
     )

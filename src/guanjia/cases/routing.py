@@ -5,11 +5,10 @@ waits in the specialists' queue (status `recorded`).
 
 from dataclasses import dataclass
 
-from django.db.models import Q
-
 from guanjia.org.models import Department, Staff
-from guanjia.org.scope import scope_of
+from guanjia.org.scope import sees_project
 
+from .config import active_rules
 from .models import Case, RoutingRule
 
 
@@ -22,20 +21,19 @@ class Route:
 
 def covers_project(staff, project_id: int) -> bool:
     """True when the staff member's scope includes the project (a case may only go to someone who sees it)."""
-    scope = scope_of(staff)
-    return scope.everything or project_id in scope.project_ids
+    return sees_project(staff, project_id)
 
 
-def matching_rule(case: Case) -> RoutingRule | None:
-    """The first active rule whose conditions all hold for the (saved) case."""
+def matching_rule(case: Case, building_ids: set[int] | None = None) -> RoutingRule | None:
+    """The first active rule whose conditions all hold for the (saved) case.
+
+    `building_ids` of the case's units, when the caller has them, saves reading the units again.
+    """
     project = case.project
-    rules = (
-        RoutingRule.objects.filter(active=True)
-        .filter(Q(company__isnull=True) | Q(company_id__in=[project.company_id, project.company.parent_id]))
-        .filter(Q(project__isnull=True) | Q(project_id=project.pk))
-        .select_related("department")
-    )
-    building_ids = set(case.units.values_list("building_id", flat=True))
+    companies = {None, project.company_id, project.company.parent_id}
+    rules = [r for r in active_rules() if r.company_id in companies and r.project_id in (None, project.pk)]
+    if building_ids is None:
+        building_ids = set(case.units.values_list("building_id", flat=True))
     category_ids = {c.pk for c in case.category.lineage()} if case.category_id else set()
     for rule in rules:
         if rule.case_type and rule.case_type != case.case_type:
@@ -64,9 +62,9 @@ def next_in_turn(rule: RoutingRule, project_id: int) -> Staff | None:
     return chosen
 
 
-def route_case(case: Case) -> Route | None:
+def route_case(case: Case, building_ids: set[int] | None = None) -> Route | None:
     """Where the case should go, or None when no rule matches. Must run inside the recording transaction."""
-    rule = matching_rule(case)
+    rule = matching_rule(case, building_ids)
     if rule is None:
         return None
     return Route(rule=rule, department=rule.department, assignee=next_in_turn(rule, case.project_id))

@@ -19,6 +19,7 @@ from .choices import (
     CaseStatus,
     CaseType,
     Channel,
+    DissatisfiedAction,
     EventKind,
     FollowUpOutcome,
     Severity,
@@ -39,6 +40,7 @@ CASE_ACTIONS = (
     "note",
     "change_owner",
     "merge",
+    "notice",
 )
 TASK_ACTIONS = ("propose_plan", "confirm_plan", "complete", "accept", "reject", "cancel")
 
@@ -54,6 +56,7 @@ CaseAction = Literal[
     "note",
     "change_owner",
     "merge",
+    "notice",
 ]
 TaskAction = Literal["propose_plan", "confirm_plan", "complete", "accept", "reject", "cancel"]
 
@@ -202,6 +205,9 @@ class CaseDetailOut(CaseOut):
     plan_due: datetime | None
     reply_due: datetime | None
     notice_due: datetime | None
+    noticed_at: datetime | None = Field(
+        ..., description="When the written notice to the property company was recorded."
+    )
     responded_at: datetime | None
     plan_confirmed_at: datetime | None
     replied_at: datetime | None
@@ -218,6 +224,8 @@ class CaseDetailOut(CaseOut):
 
     @staticmethod
     def resolve_units(obj) -> list:
+        if getattr(obj, "api_units", None) is not None:
+            return sorted(obj.api_units, key=lambda u: u.pk)
         return list(obj.units.select_related("building", "entrance").order_by("pk"))
 
     @staticmethod
@@ -238,6 +246,8 @@ class CaseDetailOut(CaseOut):
 
     @staticmethod
     def resolve_follow_ups(obj) -> list:
+        if getattr(obj, "api_follow_ups", None) is not None:
+            return obj.api_follow_ups
         return list(obj.follow_ups.all())
 
     @staticmethod
@@ -255,7 +265,7 @@ def sla_clocks(case, now: datetime | None = None) -> list[dict]:
         ("plan", case.plan_due, case.plan_confirmed_at),
         ("resolution", case.resolution_due, case.resolved_at),
         ("reply", case.reply_due, case.replied_at),
-        ("notice", case.notice_due, None),
+        ("notice", case.notice_due, case.noticed_at),
     ]
     clocks = []
     for name, due, done_at in pairs:
@@ -320,7 +330,11 @@ class CaseTransitionIn(InputSchema):
     )
     department: int | None = Field(None, description="dispatch: department id.")
     assignee: int | None = Field(None, description="dispatch: staff id.")
-    note: str | None = Field(None, max_length=5000, description="dispatch, start, submit, close, resume, merge, note.")
+    note: str | None = Field(
+        None,
+        max_length=5000,
+        description="dispatch, start, submit, close, resume, merge, note; notice: how it was sent.",
+    )
     reason: str | None = Field(None, max_length=2000, description="close (over open tasks), suspend, reopen, owner.")
     visibility: Visibility | None = Field(None, description="close, note: internal or visible to the customer.")
     new_owner: int | None = Field(None, description="change_owner: staff id of the new first-contact owner.")
@@ -340,6 +354,7 @@ CASE_ACTION_FIELDS: dict[str, frozenset[str]] = {
     "note": frozenset({"note", "visibility"}),
     "change_owner": frozenset({"new_owner", "reason"}),
     "merge": frozenset({"into", "note"}),
+    "notice": frozenset({"note"}),
 }
 
 
@@ -431,3 +446,8 @@ class FollowUpOutcomeIn(InputSchema):
     outcome: FollowUpOutcome
     version: int = Field(..., ge=1, description="The request's version (`case_version`).")
     note: str = Field("", max_length=2000)
+    then: DissatisfiedAction | None = Field(
+        None,
+        description="dissatisfied only: reopen (default) hands the request back; escalate also flags it as a major "
+        "complaint and tells the project's team leads and managers.",
+    )

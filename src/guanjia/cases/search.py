@@ -87,11 +87,23 @@ def refresh_search_text(case: Case) -> str:
     text = tokens_for(*search_source(case))
     case.search_text = text
     Case.objects.filter(pk=case.pk).update(search_text=text)
+    index_search_text(case)
+    return text
+
+
+def new_case_search_text(description: str, units) -> str:
+    """`search_source` of a request being recorded: nothing but its description and units exists yet."""
+    return tokens_for(description, *(unit.label for unit in units))
+
+
+def index_search_text(case: Case) -> None:
+    """Copy the saved case's `search_text` into the SQLite index; PostgreSQL indexes the column itself."""
     connection = connections[router.db_for_write(Case)]
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
-            cursor.execute("INSERT OR REPLACE INTO case_fts(rowid, tokens) VALUES (%s, %s)", [case.pk, text])
-    return text
+            cursor.execute(
+                "INSERT OR REPLACE INTO case_fts(rowid, tokens) VALUES (%s, %s)", [case.pk, case.search_text]
+            )
 
 
 def reindex_search(case_ids=None, *, using: str | None = None) -> None:

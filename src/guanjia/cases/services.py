@@ -23,8 +23,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanjia.estate.identity import normalize_phone
-from guanjia.estate.queries import parties_for, units_for
-from guanjia.org.queries import projects_for
+from guanjia.estate.queries import sees_party, sees_unit
+from guanjia.org.scope import sees_project
 
 from . import tasks as side_effects
 from .choices import (
@@ -36,6 +36,7 @@ from .choices import (
     CaseStatus,
     CaseType,
     Channel,
+    DissatisfiedAction,
     EventKind,
     FollowUpOutcome,
     Severity,
@@ -50,7 +51,7 @@ from .permissions import may, may_accept_as
 from .queries import cases_for
 from .repeat import find_repeat_of
 from .routing import covers_project, route_case
-from .search import refresh_search_text
+from .search import index_search_text, new_case_search_text, refresh_search_text
 from .sla import apply_sla, finish_sla, follow_up_due, follow_up_retry_due, pause_sla, resume_sla, task_due
 
 S = CaseStatus
@@ -69,6 +70,7 @@ ALLOWED_FROM: dict[str, frozenset[str]] = {
     "reopen": frozenset({S.CLOSED, S.FOLLOWED_UP}),
     "merge": frozenset(OPEN_STATUSES | {S.SUSPENDED}),
     "split": frozenset(OPEN_STATUSES),
+    "notice": frozenset(OPEN_STATUSES),
 }
 
 
@@ -125,9 +127,14 @@ def _event(
     note: str = "",
     visibility: str = Visibility.INTERNAL,
     data: dict[str, Any] | None = None,
+    seq: int | None = None,
 ) -> CaseEvent:
-    """Append one event to the case's timeline (the case row is locked, so `seq` cannot collide)."""
-    seq = (CaseEvent.objects.filter(case=case).aggregate(m=Max("seq"))["m"] or 0) + 1
+    """Append one event to the case's timeline (the case row is locked, so `seq` cannot collide).
+
+    `seq` is given only by intake, which knows the timeline of a new case is empty.
+    """
+    if seq is None:
+        seq = (CaseEvent.objects.filter(case=case).aggregate(m=Max("seq"))["m"] or 0) + 1
     event = CaseEvent.objects.create(
         case=case,
         seq=seq,
@@ -141,7 +148,8 @@ def _event(
     )
     if note:
         refresh_search_text(case)
-    transaction.on_commit(partial(side_effects.notify_case_event, event.pk))
+    if side_effects.notifies_anyone(event):
+        transaction.on_commit(partial(side_effects.notify_case_event, event.pk))
     return event
 
 
@@ -198,13 +206,16 @@ def do_record_case(
 ) -> Case:
     """Record a new request owned by `actor` (first-contact owner), set its deadlines and route it.
 
-    The same `idempotency_key` sent again by the same person returns the case already recorded.
+    The same `idempotency_key` sent again by the same person returns the case already recorded
+    (its `recorded_now` is False; a case recorded by this call has it True).
     When a routing rule matches, the case is dispatched at once (a second event, by the system).
+    Intake is the hottest write of the system, so the checks below use what the caller loaded
+    (the scope kept on `actor`, the units' buildings) instead of asking the database again.
     """
     _require(actor, "record")
     key = _text(idempotency_key)[:64]
     if key:
-        existing = Case.objects.filter(~Q(intake_key=""), owner=actor, intake_key=key).first()
+        existing = _intake_by_key(actor, key)
         if existing is not None:
             return existing
     now = timezone.now()
@@ -219,13 +230,12 @@ def do_record_case(
         errors["channel"] = _("Choose a channel.")
     if severity not in Severity.values:
         errors["severity"] = _("Choose a severity.")
-    if project is None or not projects_for(actor).filter(pk=project.pk).exists():
+    if project is None or not sees_project(actor, project.pk):
         errors["project"] = _("Choose a project in your scope.")
     else:
-        visible_units = set(units_for(actor).filter(pk__in=[u.pk for u in units]).values_list("pk", flat=True))
-        if any(u.pk not in visible_units or u.project_id != project.pk for u in units):
+        if any(u.project_id != project.pk or not sees_unit(actor, u) for u in units):
             errors["units"] = _("Choose units of the request's project that you can see.")
-        if party is not None and not parties_for(actor).filter(pk=party.pk).exists():
+        if party is not None and not sees_party(actor, party):
             errors["party"] = _("Choose a customer you can see.")
         if repeat_of is not None and not cases_for(actor).filter(pk=repeat_of.pk, project=project).exists():
             errors["repeat_of"] = _("Choose an earlier request of the same project.")
@@ -248,10 +258,12 @@ def do_record_case(
             project=project, case_type=case_type, category=category, units=units, received_at=received_at or now
         )
 
+    # Taken before the transaction: concurrent intakes wait on the day's counter for one statement only.
+    number = next_case_number()
     try:
         with transaction.atomic():
             case = Case(
-                number=next_case_number(),
+                number=number,
                 project=project,
                 case_type=case_type,
                 channel=channel,
@@ -269,19 +281,20 @@ def do_record_case(
                 risk_media=risk_media,
                 risk_government=risk_government,
                 repeat_of=repeat_of,
-                search_text=description,
+                search_text=new_case_search_text(description, units),
                 intake_key=key,
             )
             apply_sla(case)
             case.save()
-            case.units.set(units)
-            refresh_search_text(case)
-            found = route_case(case) if route else None
+            Case.units.through.objects.bulk_create([Case.units.through(case=case, unit=u) for u in units])
+            index_search_text(case)
+            found = route_case(case, {u.building_id for u in units}) if route else None
             _event(
                 case,
                 actor,
                 EventKind.RECORDED,
                 "",
+                seq=1,
                 data={
                     "routing": f"rule:{found.rule.pk}" if found else "unmatched" if route else "skipped",
                     **({"repeat_of": repeat_of.pk, "repeat_detected": repeat_detected} if repeat_of else {}),
@@ -298,6 +311,7 @@ def do_record_case(
                     None,
                     EventKind.DISPATCHED,
                     S.RECORDED,
+                    seq=2,
                     data={
                         "rule": found.rule.pk,
                         "department": found.department.pk,
@@ -306,11 +320,16 @@ def do_record_case(
                 )
     except IntegrityError:
         if key:
-            existing = Case.objects.filter(~Q(intake_key=""), owner=actor, intake_key=key).first()
+            existing = _intake_by_key(actor, key)
             if existing is not None:
                 return existing
         raise
+    case.recorded_now = True
     return case
+
+
+def _intake_by_key(actor, key: str) -> Case | None:
+    return Case.objects.filter(~Q(intake_key=""), owner=actor, intake_key=key).order_by().first()
 
 
 # ------------------------------------------------------------------------------------------------ lifecycle
@@ -427,8 +446,24 @@ def do_close_case(
 
 
 @transaction.atomic
-def do_record_follow_up(actor, follow_up, *, expected_version: int | None, outcome: str, note: str = "") -> FollowUp:
-    """Record a follow-up call. Satisfied → followed_up; dissatisfied → reopened; unreachable → try again later."""
+def do_record_follow_up(
+    actor,
+    follow_up,
+    *,
+    expected_version: int | None,
+    outcome: str,
+    note: str = "",
+    then: str | None = None,
+) -> FollowUp:
+    """Record a follow-up call. Satisfied → followed_up; dissatisfied → reopened; unreachable → try again later.
+
+    A dissatisfied customer's problem is not solved, so the case reopens either way; `then`
+    (`DissatisfiedAction`, only with the outcome "dissatisfied") says what else happens: "reopen" (the
+    default, also when `then` is None) hands it back to the people working on it; "escalate" also flags
+    it as a major complaint and writes an `ESCALATED` event with the reason, which tells the project's
+    team leads and the company's managers. The owner portal calls this too when an owner rates a closed
+    request low, so the rule lives here and nowhere else.
+    """
     follow_up_id = getattr(follow_up, "pk", follow_up)
     case_id = FollowUp.objects.filter(pk=follow_up_id).values_list("case_id", flat=True).first()
     if case_id is None:
@@ -438,6 +473,12 @@ def do_record_follow_up(actor, follow_up, *, expected_version: int | None, outco
     follow_up = FollowUp.objects.select_for_update().get(pk=follow_up_id)
     if outcome not in FollowUpOutcome.values:
         raise ValidationError({"outcome": _("Choose an outcome.")})
+    if then is not None and then not in DissatisfiedAction.values:
+        raise ValidationError({"then": _("Choose to handle the request again or to escalate it.")})
+    if then is not None and outcome != FollowUpOutcome.DISSATISFIED:
+        raise ValidationError({"then": _("Only a dissatisfied customer's request is handled again or escalated.")})
+    dissatisfied = outcome == FollowUpOutcome.DISSATISFIED
+    escalate = dissatisfied and then == DissatisfiedAction.ESCALATE
     if follow_up.done_at is not None:
         raise ValidationError({"outcome": _("This follow-up has already been recorded.")})
     _check_from(case, "follow_up")
@@ -463,8 +504,13 @@ def do_record_follow_up(actor, follow_up, *, expected_version: int | None, outco
     ):
         # Three unreachable calls end the follow-up; the case leaves the follow-up queue.
         case.status = S.FOLLOWED_UP
-    elif outcome == FollowUpOutcome.DISSATISFIED:
+    elif dissatisfied:
         _reopen(case, now)
+    flagged = []
+    if escalate and not case.risk_major:
+        # The major view and the risk badge show it from now on.
+        case.risk_major = True
+        flagged.append("risk_major")
     _save(case)
     _event(
         case,
@@ -477,8 +523,19 @@ def do_record_follow_up(actor, follow_up, *, expected_version: int | None, outco
             "outcome": outcome,
             "attempt": follow_up.attempts,
             "retry_due": retry_due.isoformat() if retry_due else None,
+            **({"then": then or DissatisfiedAction.REOPEN} if dissatisfied else {}),
         },
     )
+    if escalate:
+        # Its own event, so the hand-up shows on the timeline and notifies the supervisors (cases/tasks.py).
+        _event(
+            case,
+            actor,
+            EventKind.ESCALATED,
+            case.status,
+            note=note,
+            data={"follow_up": follow_up.pk, "flagged": flagged},
+        )
     return follow_up
 
 
@@ -556,6 +613,41 @@ def do_reopen_case(actor, case, *, expected_version: int | None, reason: str) ->
     _reopen(case, now)
     _save(case)
     _event(case, actor, EventKind.REOPENED, before, note=reason)
+    return case
+
+
+@transaction.atomic
+def do_record_notice(actor, case, *, expected_version: int | None, note: str) -> Case:
+    """Record that the written notice to the property company went out (a complaint about it: 8 hours).
+
+    Only for an open case that has a notice deadline (`sla.apply_sla` sets one for a complaint handed to
+    the property company), once. `note` says how it was sent, e.g. the notice number; it stays internal.
+    From then on the notice clock is met (or late) and the sweep no longer watches it.
+    """
+    case = _lock_case(actor, case, expected_version)
+    _require(actor, "notice", case)
+    _check_from(case, "notice")
+    if case.notice_due is None:
+        raise ValidationError(_("This request needs no written notice to the property company."))
+    if case.noticed_at is not None:
+        raise ValidationError(
+            _("The written notice was already recorded on %(time)s.")
+            % {"time": timezone.localtime(case.noticed_at).strftime("%Y-%m-%d %H:%M")}
+        )
+    note = _text(note)
+    if not note:
+        raise ValidationError({"note": _("Say how the notice was sent, e.g. its number.")})
+    now = timezone.now()
+    case.noticed_at = now
+    _save(case)
+    _event(
+        case,
+        actor,
+        EventKind.NOTICE_SENT,
+        case.status,
+        note=note,
+        data={"due": case.notice_due.isoformat(), "late": now > case.notice_due},
+    )
     return case
 
 

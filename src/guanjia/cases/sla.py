@@ -10,17 +10,18 @@ company's calendar (or the policy's own hours, e.g. a 24-hour hotline), so a com
 by exactly the working time of the pause (`BusinessCalendar.shift_for_pause`).
 """
 
+import json
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from guanjia.core.calendar import BusinessCalendar, WorkingHours, WorkingHoursError
 from guanjia.org.choices import DepartmentKind
 
 from .choices import CaseStatus, CaseType, SlaState
-from .models import Case, CompanyCalendar, SlaPolicy
+from .config import active_policies, cached, calendar_rows
+from .models import Case, SlaPolicy
 
 
 def default_hours() -> dict:
@@ -60,15 +61,18 @@ def company_calendar(company, hours: dict | None = None) -> BusinessCalendar:
 
     `hours`, when given, replaces the opening hours but keeps the company's closures.
     """
-    rows = {
-        row.company_id: row for row in CompanyCalendar.objects.filter(company_id__in=[company.pk, company.parent_id])
-    }
+    rows = calendar_rows()
     row = rows.get(company.pk) or rows.get(company.parent_id)
-    base = row.hours if row and row.hours else None
-    working_hours = WorkingHours.from_dict(hours or base) if (hours or base) else WorkingHours.default()
-    closures = {date.fromisoformat(d) for d in row.closures} if row else set()
-    extra = {date.fromisoformat(d) for d in row.extra_workdays} if row else set()
-    return BusinessCalendar(working_hours, tz=settings.TIME_ZONE, closures=closures, extra_workdays=extra)
+
+    def build() -> BusinessCalendar:
+        base = row.hours if row and row.hours else None
+        working_hours = WorkingHours.from_dict(hours or base) if (hours or base) else WorkingHours.default()
+        closures = {date.fromisoformat(d) for d in row.closures} if row else set()
+        extra = {date.fromisoformat(d) for d in row.extra_workdays} if row else set()
+        return BusinessCalendar(working_hours, tz=settings.TIME_ZONE, closures=closures, extra_workdays=extra)
+
+    # Built once per configuration: the calendar keeps the days it has worked out.
+    return cached(("calendar", row.pk if row else None, json.dumps(hours, sort_keys=True)), build)
 
 
 def select_policy(case: Case) -> SlaPolicy:
@@ -77,10 +81,10 @@ def select_policy(case: Case) -> SlaPolicy:
     lineage = case.category.lineage() if case.category_id else []
     lineage_ids = {c.pk for c in lineage}
     names = [c.name for c in lineage]
-    policies = SlaPolicy.objects.filter(active=True).filter(
-        Q(company__isnull=True) | Q(company_id__in=[company.pk, company.parent_id])
-    )
-    for policy in policies:
+    companies = {None, company.pk, company.parent_id}
+    for policy in active_policies():
+        if policy.company_id not in companies:
+            continue
         if policy.case_type and policy.case_type != case.case_type:
             continue
         if policy.severity and policy.severity != case.severity:
@@ -102,6 +106,18 @@ def calendar_of(case: Case, policy: SlaPolicy | None = None) -> BusinessCalendar
     return company_calendar(case.project.company, policy.calendar or None)
 
 
+def _policy_and_calendar(case: Case) -> tuple[SlaPolicy, BusinessCalendar]:
+    """Policy and calendar for `case`, kept on the instance while what selects them is unchanged
+    (intake applies the agreement twice when routing dispatches at once: read them once)."""
+    key = (case.project_id, case.case_type, case.category_id, case.severity)
+    memo = getattr(case, "_sla_memo", None)
+    if memo is None or memo[0] != key:
+        policy = select_policy(case)
+        memo = (key, policy, calendar_of(case, policy))
+        case._sla_memo = memo
+    return memo[1], memo[2]
+
+
 def _needs_notice(case: Case) -> bool:
     """A complaint handed to the property company gets a written notice (DOMAIN: within 8 hours)."""
     return (
@@ -117,8 +133,7 @@ def apply_sla(case: Case, *, start: datetime | None = None) -> None:
     `start` restarts the clock (reopening); otherwise the clock runs from `sla_started_at`, which
     defaults to `received_at`. Paused working time so far is added to every target.
     """
-    policy = select_policy(case)
-    cal = calendar_of(case, policy)
+    policy, cal = _policy_and_calendar(case)
     if start is not None:
         case.sla_started_at = start
         case.total_paused = timedelta(0)
@@ -156,7 +171,7 @@ def resume_sla(case: Case, now: datetime) -> timedelta:
         "plan_due": case.plan_confirmed_at is None,
         "resolution_due": case.resolved_at is None,
         "reply_due": case.replied_at is None,
-        "notice_due": True,
+        "notice_due": case.noticed_at is None,
     }
     for field, unmet in pending.items():
         deadline = getattr(case, field)

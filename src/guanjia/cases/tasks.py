@@ -8,6 +8,8 @@ from the background worker):
 * split into tasks → each task's assignee, or its department's members;
 * reopened, or a dissatisfied follow-up call (which reopens) → the first-contact owner and the
   project's team leads;
+* escalated (a dissatisfied follow-up call handed up) → the project's team leads and the
+  company's managers, by SMS as well, with the reason;
 * recorded with a risk flag (major, group, media, government) → the project's team leads and the
   company's managers, by SMS as well. Any later event whose `data` carries `"risk_flags"` (a list
   of flag names) escalates the same way.
@@ -44,6 +46,14 @@ def notify_case_event(event_id: int) -> None:
     except Exception:
         # The change is committed already; a notification failure must not turn it into an error page.
         logger.exception("notifying case event %s failed", event_id)
+
+
+def notifies_anyone(event) -> bool:
+    """False for the one event `_notify` never tells anybody about: a request recorded without risk
+    flags, the commonest write of all (intake then skips the hook and its query)."""
+    if event.kind != EventKind.RECORDED or (event.data or {}).get("risk_flags"):
+        return True
+    return any(getattr(event.case, f) for f in RISK_FIELDS)
 
 
 def risk_labels(case, flags=None) -> list[str]:
@@ -103,6 +113,18 @@ def _notify(event) -> None:
             _("%(number)s reopened") % values,
             _("Request %(number)s (%(project)s) was reopened: %(reason)s") % {**values, "reason": reason},
             "reopened",
+        )
+    elif event.kind == EventKind.ESCALATED:
+        # The same escalation line as the SLA sweep's levels 2 and 3.
+        leads = team_leads_by_project([case.project_id])[case.project_id]
+        managers = managers_by_project([case.project_id])[case.project_id]
+        notify(
+            leads | managers,
+            NotificationKind.CASE_ESCALATED,
+            _("%(number)s escalated") % values,
+            _("Request %(number)s (%(project)s) was escalated: %(reason)s")
+            % {**values, "reason": event.note or summary},
+            "escalated",
         )
 
     flags = data.get("risk_flags")

@@ -38,6 +38,7 @@ from .choices import (
     Acceptance,
     CaseStatus,
     CaseType,
+    DissatisfiedAction,
     EventKind,
     FollowUpOutcome,
     Severity,
@@ -259,7 +260,7 @@ def sla_clocks(case, now) -> list[Clock]:
         (_("Plan"), case.plan_due, case.plan_confirmed_at),
         (_("Resolution"), case.resolution_due, case.resolved_at),
         (_("Reply to the customer"), case.reply_due, case.replied_at),
-        (_("Written notice to the property company"), case.notice_due, None),
+        (_("Written notice to the property company"), case.notice_due, case.noticed_at),
     ]
     clocks = []
     for label, due, done in rows:
@@ -284,7 +285,19 @@ def sla_clocks(case, now) -> list[Clock]:
     return clocks
 
 
-CASE_ACTIONS = ("dispatch", "split", "start", "submit", "suspend", "resume", "close", "reopen", "archive", "merge")
+CASE_ACTIONS = (
+    "dispatch",
+    "split",
+    "start",
+    "submit",
+    "notice",
+    "suspend",
+    "resume",
+    "close",
+    "reopen",
+    "archive",
+    "merge",
+)
 
 
 def allowed_case_actions(user, case, *, pending_follow_up: bool) -> list[str]:
@@ -296,6 +309,8 @@ def allowed_case_actions(user, case, *, pending_follow_up: bool) -> list[str]:
         if action == "archive" and pending_follow_up:
             continue
         if action == "merge" and case.merged_into_id:
+            continue
+        if action == "notice" and (case.notice_due is None or case.noticed_at is not None):
             continue
         allowed.append(action)
     return allowed
@@ -517,6 +532,7 @@ _CASE_DONE = {
     "archive": _("Request archived."),
     "merge": _("Merged."),
     "note": _("Note added."),
+    "notice": _("Written notice recorded."),
 }
 
 
@@ -565,6 +581,10 @@ def case_action(request, pk, action):
             lambda d: s.do_merge_cases(user, case, into=d["into"], expected_version=v(d), note=d["note"]),
         ),
         "note": (NoteForm(data), lambda d: s.do_add_note(user, case, note=d["note"], visibility=d["visibility"])),
+        "notice": (
+            OptionalNoteForm(data),
+            lambda d: s.do_record_notice(user, case, expected_version=v(d), note=d["note"]),
+        ),
     }
     if action not in handlers:
         return redirect("cases:case_detail", pk=case.pk)
@@ -779,6 +799,8 @@ def follow_up(request, pk):
             raise PermissionDenied
         if form.is_valid():
             outcome = form.cleaned_data["outcome"]
+            # The radio only applies to the "dissatisfied" button; the service checks the value.
+            then = (form.cleaned_data["then"] or None) if outcome == FollowUpOutcome.DISSATISFIED else None
             try:
                 services.do_record_follow_up(
                     user,
@@ -786,6 +808,7 @@ def follow_up(request, pk):
                     expected_version=form.cleaned_data["version"],
                     outcome=outcome,
                     note=form.cleaned_data["note"],
+                    then=then,
                 )
             except CaseConflict:
                 messages.error(request, conflict_message())
@@ -793,6 +816,12 @@ def follow_up(request, pk):
             except ValidationError as exc:
                 form.add_service_errors(exc)
             else:
+                if then == DissatisfiedAction.ESCALATE:
+                    messages.warning(
+                        request,
+                        _("Recorded: not satisfied. The request has been reopened and escalated as a major complaint."),
+                    )
+                    return redirect("cases:case_detail", pk=case.pk)
                 if outcome == FollowUpOutcome.DISSATISFIED:
                     messages.warning(request, _("Recorded: not satisfied. The request has been reopened."))
                     return redirect("cases:case_detail", pk=case.pk)

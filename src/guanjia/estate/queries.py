@@ -9,7 +9,7 @@ import re
 from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404
 
-from guanjia.org.scope import filter_by_scope, scope_of
+from guanjia.org.scope import filter_by_scope, scope_of, sees_area
 
 from .models import Building, ContactLog, Occupancy, Party, Unit
 
@@ -42,6 +42,19 @@ def parties_for(user):
         return parties.filter(Exists(in_area))
     at_unit = Occupancy.objects.filter(party=OuterRef("pk"), unit__project_id__in=scope.project_ids)
     return parties.filter(Q(project_id__in=scope.project_ids) | Exists(at_unit))
+
+
+def sees_unit(user, unit) -> bool:
+    """`units_for(user)` holds this unit (no query when its building is loaded)."""
+    return sees_area(user, unit.project_id, unit.building.area_id)
+
+
+def sees_party(user, party) -> bool:
+    """`parties_for(user)` holds this party; a party registered at a visible project needs no query."""
+    scope = scope_of(user)
+    if scope.everything or (scope.area_ids is None and party.project_id in scope.project_ids):
+        return True
+    return parties_for(user).filter(pk=party.pk).exists()
 
 
 def occupancies_for(user):

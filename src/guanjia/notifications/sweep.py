@@ -8,9 +8,10 @@ Levels (delays are wall-clock time after the deadline, configurable in settings)
 3. still overdue `GUANJIA_ESCALATE_MANAGER_AFTER` later (default 24 hours) → the managers of the
    project's city company (and managers scoped to the project).
 
-Deadlines watched: first response, plan, resolution and reply on the case (each only while the
-case is open and its actual time, e.g. `responded_at`, is empty; suspended cases are skipped, their
-clock stands still), and pending follow-up calls of closed cases (level 1, the owner).
+Deadlines watched: first response, plan, resolution, reply and the written notice to the property
+company on the case (each only while the case is open and its actual time, e.g. `responded_at` or
+`noticed_at`, is empty; suspended cases are skipped, their clock stands still), and pending
+follow-up calls of closed cases (level 1, the owner).
 
 For each deadline and level there is one indexed query that finds the overdue cases without a
 breach row yet (an anti-join on `SlaBreach`), one bulk insert with `ignore_conflicts`, and one
@@ -62,6 +63,8 @@ CASE_DEADLINES = (
     CaseDeadline(DeadlineKind.PLAN, "plan_due", "plan_confirmed_at", _WORKING),
     CaseDeadline(DeadlineKind.RESOLUTION, "resolution_due", "resolved_at", OPEN_STATUSES, True),
     CaseDeadline(DeadlineKind.REPLY, "reply_due", "replied_at", OPEN_STATUSES),
+    # Complaints handed to the property company (index case_notice_pending).
+    CaseDeadline(DeadlineKind.NOTICE, "notice_due", "noticed_at", OPEN_STATUSES),
 )
 
 # Inserting this many breach rows in one step refreshes the table's planner statistics.

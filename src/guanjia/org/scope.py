@@ -67,3 +67,19 @@ def filter_by_scope(queryset, user, *, project: str, area: str | None = None):
     if scope.area_ids is not None and area is not None:
         queryset = queryset.filter(**{f"{area}__in": scope.area_ids})
     return queryset
+
+
+def sees_project(user, project_id: int | None) -> bool:
+    """`projects_for(user)` holds this project: the same test without a query."""
+    scope = scope_of(user)
+    return scope.everything or project_id in scope.project_ids
+
+
+def sees_area(user, project_id: int | None, area_id: int | None) -> bool:
+    """The test `filter_by_scope(…, project=…, area=…)` applies to one row, without a query."""
+    scope = scope_of(user)
+    if scope.everything:
+        return True
+    if project_id not in scope.project_ids:
+        return False
+    return scope.area_ids is None or area_id in scope.area_ids

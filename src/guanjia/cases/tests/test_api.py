@@ -612,3 +612,43 @@ def test_follow_up_refusals(api, cw):
     problem_of(api(cw.inspector).post(url, {"outcome": "satisfied", "version": 2}), 403)
     follow_up.refresh_from_db()
     assert follow_up.done_at is None and follow_up.attempts == 0
+
+
+def test_a_dissatisfied_call_can_escalate_the_request(api, cw):
+    case = record(cw.specialist, cw.project)
+    s.do_close_case(cw.specialist, case, expected_version=1)
+    follow_up = case.follow_ups.get()
+    body = ok(
+        api(cw.specialist).post(
+            f"/follow-ups/{follow_up.pk}/outcome",
+            {"outcome": "dissatisfied", "version": 2, "note": "业主要求经理出面", "then": "escalate"},
+        )
+    )
+    assert (body["case_status"], body["outcome"]) == ("reopened", "dissatisfied")
+    page = ok(api(cw.specialist).get(f"/cases/{case.pk}"))
+    assert page["risk_major"] is True and page["reopened_count"] == 1
+    assert case.pk in ids(api(cw.specialist).get("/cases", {"major": "true"}))
+    events = ok(api(cw.specialist).get(f"/cases/{case.pk}/events"))["items"]
+    assert [(e["kind"], e["note"]) for e in events[-2:]] == [
+        ("followed_up", "业主要求经理出面"),
+        ("escalated", "业主要求经理出面"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"outcome": "dissatisfied", "note": "不满意", "then": "sideways"},
+        {"outcome": "satisfied", "then": "escalate"},
+        {"outcome": "unreachable", "then": "reopen"},
+    ],
+)
+def test_follow_up_then_is_refused_naming_the_field(api, cw, body):
+    case = record(cw.specialist, cw.project)
+    s.do_close_case(cw.specialist, case, expected_version=1)
+    follow_up = case.follow_ups.get()
+    response = api(cw.specialist).post(f"/follow-ups/{follow_up.pk}/outcome", {"version": 2, **body})
+    assert set(errors_of(response)) == {"then"}
+    follow_up.refresh_from_db()
+    case.refresh_from_db()
+    assert (follow_up.attempts, follow_up.done_at, case.status, case.risk_major) == (0, None, S.CLOSED, False)

@@ -2,11 +2,26 @@
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import QueryDict
 
 from guanjia.cases import services as s
-from guanjia.cases.choices import CaseStatus, CaseType, Channel, EventKind, FollowUpOutcome, SlaState, Visibility
+from guanjia.cases.choices import (
+    CaseStatus,
+    CaseType,
+    Channel,
+    DissatisfiedAction,
+    EventKind,
+    FollowUpOutcome,
+    SlaState,
+    Visibility,
+)
 from guanjia.cases.errors import CaseConflict, CaseTransitionError
+from guanjia.cases.filters import CaseFilterSet
 from guanjia.cases.models import Case, CaseEvent
+from guanjia.notifications.choices import NotificationKind
+from guanjia.notifications.models import Notification
+from guanjia.org.choices import Role, ScopeLevel
+from guanjia.testing import make_staff
 
 from .conftest import at, record
 
@@ -259,6 +274,124 @@ def test_dissatisfied_follow_up_reopens_the_case(cw):
     assert follow_up.outcome == FollowUpOutcome.DISSATISFIED and follow_up.done_at
     event = case.events.last()
     assert (event.kind, event.from_status, event.to_status) == (EventKind.FOLLOWED_UP, S.CLOSED, S.REOPENED)
+    assert event.data["then"] == DissatisfiedAction.REOPEN
+    assert not case.risk_major and not case.events.filter(kind=EventKind.ESCALATED).exists()
+
+
+def test_dissatisfied_follow_up_told_to_reopen_only_reopens(cw):
+    case = s.do_close_case(cw.specialist, record(cw.specialist, cw.project), expected_version=1)
+    s.do_record_follow_up(
+        cw.specialist, case.follow_ups.get(), expected_version=2, outcome="dissatisfied", note="还在漏", then="reopen"
+    )
+    case.refresh_from_db()
+    assert case.status == S.REOPENED and not case.risk_major
+    assert kinds(case)[-1] == EventKind.FOLLOWED_UP
+
+
+def test_dissatisfied_follow_up_can_escalate_with_the_reason(cw, django_capture_on_commit_callbacks):
+    # Supervisors of another project and of the whole group are not this request's escalation line.
+    make_staff("other_lead", Role.TEAM_LEAD, ScopeLevel.PROJECT, project=cw.other_project)
+    make_staff("group_manager", Role.MANAGER, ScopeLevel.GROUP)
+    for staff in (cw.team_lead, cw.manager):
+        staff.phone = "13800001234"
+        staff.save(update_fields=["phone"])
+    case = s.do_close_case(cw.specialist, record(cw.specialist, cw.project), expected_version=1)
+    follow_up = case.follow_ups.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        s.do_record_follow_up(
+            cw.specialist,
+            follow_up,
+            expected_version=2,
+            outcome=FollowUpOutcome.DISSATISFIED,
+            note="第三次来电仍未解决，业主要求领导出面",
+            then=DissatisfiedAction.ESCALATE,
+        )
+    case.refresh_from_db()
+    follow_up.refresh_from_db()
+    # Reopened (the problem is not solved) and handed up, in one version step.
+    assert (case.status, case.reopened_count, case.version, case.risk_major) == (S.REOPENED, 1, 3, True)
+    assert follow_up.outcome == FollowUpOutcome.DISSATISFIED and follow_up.done_at
+    followed, escalated = case.events.order_by("-seq")[1], case.events.order_by("-seq")[0]
+    assert (followed.kind, followed.from_status, followed.to_status) == (EventKind.FOLLOWED_UP, S.CLOSED, S.REOPENED)
+    assert followed.data["then"] == DissatisfiedAction.ESCALATE
+    assert (escalated.kind, escalated.from_status, escalated.to_status) == (EventKind.ESCALATED, S.REOPENED, S.REOPENED)
+    assert (escalated.actor, escalated.visibility) == (cw.specialist, Visibility.INTERNAL)
+    assert escalated.note == "第三次来电仍未解决，业主要求领导出面"
+    assert escalated.data == {"follow_up": follow_up.pk, "flagged": ["risk_major"]}
+    # The major view shows it.
+    assert case in CaseFilterSet(QueryDict("view=major"), cw.specialist).qs
+    # The project's team lead and the company's manager hear of it, by SMS too, with the reason.
+    told = Notification.objects.filter(case=case, kind=NotificationKind.CASE_ESCALATED)
+    assert sorted(told.values_list("recipient__username", flat=True)) == ["manager", "team_lead"]
+    assert all(n.by_sms and "业主要求领导出面" in n.body for n in told)
+    # The reopening itself is announced as before (owner and team lead; not the caller themself).
+    reopened = Notification.objects.filter(case=case, kind=NotificationKind.CASE_REOPENED)
+    assert sorted(reopened.values_list("recipient__username", flat=True)) == ["team_lead"]
+
+
+def test_escalating_a_request_already_flagged_major_still_hands_it_up(cw):
+    case = record(cw.specialist, cw.project, risk_major=True)
+    case = s.do_close_case(cw.specialist, case, expected_version=1)
+    s.do_record_follow_up(
+        cw.specialist, case.follow_ups.get(), expected_version=2, outcome="dissatisfied", note="不满意", then="escalate"
+    )
+    escalated = case.events.order_by("-seq").first()
+    assert (escalated.kind, escalated.data["flagged"]) == (EventKind.ESCALATED, [])
+
+
+@pytest.mark.parametrize(
+    ("outcome", "then", "note"),
+    [
+        ("dissatisfied", "sideways", "不满意"),
+        ("dissatisfied", "", "不满意"),
+        ("satisfied", "escalate", ""),
+        ("basically_satisfied", "reopen", ""),
+        ("unreachable", "escalate", ""),
+    ],
+)
+def test_follow_up_then_is_refused_unless_a_known_value_with_dissatisfied(cw, outcome, then, note):
+    case = s.do_close_case(cw.specialist, record(cw.specialist, cw.project), expected_version=1)
+    follow_up = case.follow_ups.get()
+    with pytest.raises(ValidationError) as exc:
+        s.do_record_follow_up(cw.specialist, follow_up, expected_version=2, outcome=outcome, note=note, then=then)
+    assert set(exc.value.message_dict) == {"then"}
+    case.refresh_from_db()
+    follow_up.refresh_from_db()
+    assert (case.status, case.version, case.risk_major) == (S.CLOSED, 2, False)
+    assert (follow_up.attempts, follow_up.done_at, follow_up.outcome) == (0, None, "")
+    assert kinds(case)[-1] == EventKind.CLOSED
+
+
+def test_escalating_follow_up_needs_the_reason_the_role_and_the_scope(cw):
+    case = record(cw.specialist, cw.project)
+    s.do_dispatch_case(cw.specialist, case, expected_version=1, department=cw.dept)
+    case = s.do_close_case(cw.specialist, case, expected_version=2)
+    follow_up = case.follow_ups.get()
+    escalate = {"expected_version": 3, "outcome": "dissatisfied", "then": "escalate"}
+    with pytest.raises(ValidationError) as exc:
+        s.do_record_follow_up(cw.specialist, follow_up, note=" ", **escalate)
+    assert "note" in exc.value.message_dict
+    for actor in (cw.handler, cw.inspector, cw.outsider):
+        with pytest.raises(PermissionDenied):
+            s.do_record_follow_up(actor, follow_up, note="不满意", **escalate)
+    with pytest.raises(CaseConflict):
+        s.do_record_follow_up(cw.specialist, follow_up, note="不满意", **{**escalate, "expected_version": 2})
+    case.refresh_from_db()
+    assert (case.status, case.version, case.risk_major) == (S.CLOSED, 3, False)
+    assert not case.events.filter(kind=EventKind.ESCALATED).exists()
+
+
+def test_a_recorded_follow_up_cannot_be_escalated_afterwards(cw):
+    case = s.do_close_case(cw.specialist, record(cw.specialist, cw.project), expected_version=1)
+    follow_up = case.follow_ups.get()
+    s.do_record_follow_up(cw.specialist, follow_up, expected_version=2, outcome="satisfied")
+    with pytest.raises(ValidationError) as exc:
+        s.do_record_follow_up(
+            cw.specialist, follow_up, expected_version=3, outcome="dissatisfied", note="改主意了", then="escalate"
+        )
+    assert "outcome" in exc.value.message_dict
+    case.refresh_from_db()
+    assert (case.status, case.risk_major) == (S.FOLLOWED_UP, False)
 
 
 def test_unreachable_follow_up_counts_an_attempt_and_stays_pending(cw):
@@ -333,9 +466,17 @@ def test_events_are_immutable(cw):
 
 def test_notifications_are_scheduled_after_commit(cw, django_capture_on_commit_callbacks, caplog):
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        case = record(cw.specialist, cw.project)
-    assert len(callbacks) == 1
+        case = record(cw.specialist, cw.project, risk_media=True)
+    # The case event's hook, and the e-mail it queues in turn.
+    assert len(callbacks) == 2
     assert case.number in caplog.text
+
+
+def test_a_plain_intake_schedules_no_notification_hook(cw, django_capture_on_commit_callbacks):
+    # Nobody is told about a request recorded without risk flags; routing's dispatch would be.
+    with django_capture_on_commit_callbacks() as callbacks:
+        record(cw.specialist, cw.project)
+    assert callbacks == []
 
 
 def test_merge_closes_the_duplicate_and_moves_its_units(cw):

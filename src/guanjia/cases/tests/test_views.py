@@ -518,3 +518,44 @@ def test_handlers_see_the_call_page_but_may_not_record(client, cw):
     assert client.post(url, {"version": case.version, "outcome": "satisfied"}).status_code == 403
     follow_up.refresh_from_db()
     assert follow_up.done_at is None
+
+
+def test_the_call_page_offers_to_reopen_or_escalate_a_dissatisfied_customer(client, cw):
+    case = closed_leak(cw)
+    follow_up = case.follow_ups.get()
+    url = reverse("cases:follow_up", args=[follow_up.pk])
+    body = login(client, cw.specialist).get(url).content.decode()
+    assert 'name="then" value="reopen" checked' in body and 'name="then" value="escalate"' in body
+    response = client.post(
+        url,
+        {"version": case.version, "outcome": "dissatisfied", "note": "业主要求经理出面", "then": "escalate"},
+        follow=True,
+    )
+    case.refresh_from_db()
+    assert (case.status, case.risk_major) == (S.REOPENED, True)
+    assert response.context["case"].pk == case.pk
+    assert [e["event"].kind for e in response.context["events"]][-2:] == ["followed_up", "escalated"]
+
+
+def test_the_escalate_choice_applies_to_dissatisfied_only(client, cw):
+    case = closed_leak(cw)
+    follow_up = case.follow_ups.get()
+    login(client, cw.specialist).post(
+        reverse("cases:follow_up", args=[follow_up.pk]),
+        {"version": case.version, "outcome": FollowUpOutcome.SATISFIED, "then": "escalate"},
+    )
+    case.refresh_from_db()
+    assert (case.status, case.risk_major) == (S.FOLLOWED_UP, False)
+
+
+def test_an_unknown_choice_for_a_dissatisfied_customer_is_a_field_error(client, cw):
+    case = closed_leak(cw)
+    follow_up = case.follow_ups.get()
+    response = login(client, cw.specialist).post(
+        reverse("cases:follow_up", args=[follow_up.pk]),
+        {"version": case.version, "outcome": "dissatisfied", "note": "不满意", "then": "sideways"},
+    )
+    assert response.status_code == 200 and response.context["form"].errors["then"]
+    case.refresh_from_db()
+    follow_up.refresh_from_db()
+    assert case.status == S.CLOSED and follow_up.attempts == 0

@@ -182,3 +182,66 @@ def test_two_concurrent_sweeps_record_and_notify_each_breach_once(nw, complaint,
     assert sum(r.recorded for r in results) == 6
     assert SlaBreach.objects.count() == 6
     assert Notification.objects.filter(case=complaint).count() == 8
+
+
+# --- the written notice to the property company ------------------------------------------------
+
+
+@pytest.fixture
+def handed_to_property(nw, complaint, clock):
+    """The complaint handed to the property company at 9:05: the notice is due Tuesday 9:30 (8 working hours)."""
+    clock.set(at(2025, 11, 3, 9, 5))
+    case = s.do_dispatch_case(
+        nw.specialist, complaint, expected_version=1, department=nw.property_dept, assignee=nw.property_handler
+    )
+    assert case.notice_due == at(2025, 11, 4, 9, 30)
+    return case
+
+
+def test_a_late_notice_is_recorded_once_and_escalated_by_level(nw, handed_to_property):
+    case = handed_to_property
+    sweep_sla(at(2025, 11, 4, 9, 29))
+    assert breaches(case, DeadlineKind.NOTICE) == []
+    first = sweep_sla(at(2025, 11, 4, 9, 31))
+    assert breaches(case, DeadlineKind.NOTICE) == [(DeadlineKind.NOTICE, 1)]
+    assert first.breaches[(DeadlineKind.NOTICE, 1)] == 1
+    breach = SlaBreach.objects.get(case=case, kind=DeadlineKind.NOTICE)
+    told_now = Notification.objects.filter(dedupe_key=f"sla:{breach.pk}")
+    assert sorted(told_now.values_list("recipient__username", flat=True)) == ["property_handler", "specialist"]
+    assert {n.kind for n in told_now} == {NotificationKind.SLA_OVERDUE}
+
+    again = sweep_sla(at(2025, 11, 4, 9, 40))
+    assert again.recorded == 0 and again.notifications == 0
+    assert breaches(case, DeadlineKind.NOTICE) == [(DeadlineKind.NOTICE, 1)]
+
+    sweep_sla(at(2025, 11, 4, 11, 31))
+    sweep_sla(at(2025, 11, 5, 9, 31))
+    sweep_sla(at(2025, 11, 5, 9, 35))
+    assert breaches(case, DeadlineKind.NOTICE) == [(DeadlineKind.NOTICE, level) for level in (1, 2, 3)]
+    # A late notice is internal: it does not breach the agreement with the customer.
+    case.refresh_from_db()
+    assert case.sla_state == SlaState.RUNNING
+
+
+def test_a_notice_recorded_in_time_is_never_breached(nw, handed_to_property, clock):
+    clock.set(at(2025, 11, 3, 15, 0))
+    s.do_record_notice(nw.specialist, handed_to_property, expected_version=2, note="书面通知单 WY-118")
+    result = sweep_sla(at(2025, 11, 6, 9, 0))
+    assert breaches(handed_to_property, DeadlineKind.NOTICE) == []
+    assert DeadlineKind.NOTICE not in {kind for kind, _level in result.breaches}
+
+
+def test_a_notice_recorded_late_stops_the_escalation(nw, handed_to_property, clock):
+    sweep_sla(at(2025, 11, 4, 9, 31))
+    clock.set(at(2025, 11, 4, 10, 0))
+    s.do_record_notice(nw.specialist, handed_to_property, expected_version=2, note="书面通知单 WY-118")
+    sweep_sla(at(2025, 11, 6, 9, 0))
+    sweep_sla(at(2025, 11, 6, 9, 5))
+    assert breaches(handed_to_property, DeadlineKind.NOTICE) == [(DeadlineKind.NOTICE, 1)]
+
+
+def test_a_suspended_complaint_is_not_breached_for_its_notice(nw, handed_to_property, clock):
+    clock.set(at(2025, 11, 3, 10, 0))
+    s.do_suspend_case(nw.specialist, handed_to_property, expected_version=2, reason="等业主提供照片")
+    sweep_sla(at(2025, 11, 10, 9, 0))
+    assert breaches(handed_to_property, DeadlineKind.NOTICE) == []
