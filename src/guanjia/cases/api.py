@@ -12,7 +12,7 @@ from datetime import UTC, datetime, time, timedelta
 from functools import wraps
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Header, Query, Router, Status
@@ -56,11 +56,7 @@ from .schemas import (
     TaskOut,
     TaskTransitionIn,
 )
-
-try:
-    from .search import search_cases
-except ImportError:  # the full-text index is optional; without it `q` falls back to a plain match
-    search_cases = None
+from .search import SEARCH_ORDER, search_cases
 
 router = Router()
 
@@ -197,13 +193,10 @@ def list_cases(request, filters: Query[CaseFilters]):
         pending = FollowUp.objects.filter(case=OuterRef("pk"), done_at__isnull=True)
         cases = cases.filter(Exists(pending), status=CaseStatus.CLOSED)
     if filters.major:
-        cases = cases.filter(risk_major=True)
+        cases = cases.at_risk()
     q = (filters.q or "").strip()
     if q:
-        if search_cases is not None:
-            cases = search_cases(cases, q)
-        else:
-            cases = cases.filter(Q(description__contains=q) | Q(number=q))
+        return search_cases(cases, q).order_by(*SEARCH_ORDER)
     return cases.order_by("-received_at", "-id")
 
 

@@ -18,13 +18,10 @@ from guanjia.estate.models import Unit
 from guanjia.org.queries import departments_for, projects_for
 
 from .choices import OPEN_STATUSES, PAUSED_STATUSES, CaseStatus, CaseType, Channel
+from .config import descendant_ids
 from .models import CaseTask, Category
 from .queries import active_categories, cases_for
-
-try:  # The full-text search module arrives separately; until then `q` matches number and description.
-    from .search import search_cases
-except ImportError:  # pragma: no cover - depends on the checkout
-    search_cases = None
+from .search import SEARCH_ORDER, search_cases
 
 # Queues of the workbench, in tab order.
 VIEWS = {
@@ -60,16 +57,6 @@ def category_choices(categories=None) -> list[tuple[int, str]]:
     for parent_id in [p for p in children if p is not None and p not in known]:
         walk(parent_id, 0)
     return result
-
-
-def descendant_ids(category_id: int) -> list[int]:
-    """The category and everything below it (the tree has a few hundred nodes at most)."""
-    pairs = list(Category.objects.values_list("pk", "parent_id"))
-    found, frontier = {category_id}, [category_id]
-    while frontier:
-        frontier = [pk for pk, parent in pairs if parent in frontier and pk not in found]
-        found.update(frontier)
-    return list(found)
 
 
 class CaseFilterForm(forms.Form):
@@ -145,8 +132,7 @@ class CaseFilterSet:
         if view == "follow_up":
             return cases.awaiting_follow_up()
         if view == "major":
-            risky = Q(risk_major=True) | Q(risk_group=True) | Q(risk_media=True) | Q(risk_government=True)
-            return cases.filter(risky, status__in=ACTIVE)
+            return cases.at_risk()
         return cases
 
     @property
@@ -175,6 +161,8 @@ class CaseFilterSet:
             cases = search(cases, values["q"].strip())
         if view in ("overdue", "due_today"):
             cases = cases.order_by("resolution_due", "id")
+        elif "q" in values:
+            cases = cases.order_by(*SEARCH_ORDER)
         else:
             cases = cases.order_by("-received_at", "-id")
         units = Unit.objects.select_related("building", "entrance")
@@ -190,6 +178,4 @@ def search(cases, text: str):
         return cases
     if _NUMBER.match(text.upper()):
         return cases.filter(number=text.upper())
-    if search_cases is not None:
-        return search_cases(cases, text)
-    return cases.filter(Q(number__iexact=text) | Q(description__contains=text))
+    return search_cases(cases, text)

@@ -20,6 +20,7 @@ from guanjia.org.models import Company, Department, Project
 
 from .choices import (
     OPEN_STATUSES,
+    PAUSED_STATUSES,
     CaseStatus,
     CaseType,
     Channel,
@@ -211,6 +212,14 @@ class CaseQuerySet(models.QuerySet):
     def awaiting_follow_up(self):
         return self.filter(status=CaseStatus.CLOSED, follow_ups__done_at__isnull=True).distinct()
 
+    def at_risk(self):
+        """Open or suspended cases with a risk flag (the "major" queue); `case_at_risk_received` serves it."""
+        return self.filter(AT_RISK, status__in=OPEN_STATUSES | PAUSED_STATUSES)
+
+
+# A risk flag raised. Kept as one expression: SQLite uses a partial index only for the very same condition.
+AT_RISK = Q(risk_major=True) | Q(risk_group=True) | Q(risk_media=True) | Q(risk_government=True)
+
 
 class Case(TimeStampedModel):
     """A service request (诉求): who called about what, who owns it, where it stands and its deadlines.
@@ -318,6 +327,12 @@ class Case(TimeStampedModel):
             models.Index(fields=["project", "status", "-received_at", "-id"], name="case_project_status_received"),
             models.Index(fields=["-received_at", "-id"], name="case_received"),
             models.Index(fields=["project", "status"], name="case_project_status"),
+            # Overdue and due-today queues of a project: open statuses by resolution deadline.
+            models.Index(fields=["project", "status", "resolution_due"], name="case_project_status_due"),
+            # The major queue: a few flagged requests among a million.
+            models.Index(
+                fields=["project", "status", "-received_at", "-id"], condition=AT_RISK, name="case_at_risk_received"
+            ),
             models.Index(fields=["assignee", "status"], name="case_assignee_status"),
             models.Index(fields=["department", "status"], name="case_department_status"),
             models.Index(fields=["owner", "status"], name="case_owner_status"),

@@ -319,7 +319,9 @@ class CaseFilters(Schema):
     due_today: bool | None = Field(None, description="true: open, resolution deadline later today.")
     unassigned: bool | None = Field(None, description="true: open with nobody assigned.")
     awaiting_follow_up: bool | None = Field(None, description="true: closed with the follow-up call pending.")
-    major: bool | None = Field(None, description="true: flagged as a major complaint.")
+    major: bool | None = Field(
+        None, description="true: open or suspended requests with a risk flag (major, group, media, government)."
+    )
     q: str | None = Field(None, max_length=100, description="Full text: description, notes, replies, task reports.")
 
 

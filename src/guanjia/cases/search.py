@@ -164,6 +164,12 @@ class _TextMatches(Expression):
         return f"{PG_VECTOR.format(column=column)} @@ to_tsquery('simple'::regconfig, %s)", [*params, self.tsquery]
 
 
+# Search results come newest first in the order they were recorded (id), not by received time:
+# walking the id order and checking each row against the matches stops after one page, where
+# ordering by received time would sort every match (a two-character word matches thousands).
+SEARCH_ORDER = ("-id",)
+
+
 def search_cases(cases: QuerySet, query: str) -> QuerySet:
     """The cases of `cases` (already scoped) whose text contains every term of `query`.
 

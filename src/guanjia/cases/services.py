@@ -670,6 +670,31 @@ def do_add_note(actor, case, *, note: str, visibility: str = Visibility.INTERNAL
 
 
 @transaction.atomic
+def do_add_customer_note(case, *, note: str, source: str, data: dict[str, Any] | None = None) -> CaseEvent:
+    """Add what the customer writes (e.g. in the owner portal) to the timeline, visible to the customer.
+
+    There is no staff actor: the caller has already checked that this customer may write on this
+    case. Unlike a staff note for the customer, it is neither a response nor a reply, so no clock moves.
+    """
+    try:
+        case = Case.objects.select_for_update(of=("self",)).get(pk=getattr(case, "pk", case))
+    except Case.DoesNotExist:
+        raise PermissionDenied(_("This request does not exist or is outside your scope.")) from None
+    note = _text(note)
+    if not note:
+        raise ValidationError({"note": _("Write a note.")})
+    return _event(
+        case,
+        None,
+        EventKind.NOTE,
+        case.status,
+        note=note,
+        visibility=Visibility.CUSTOMER,
+        data={**(data or {}), "from_customer": True, "source": source},
+    )
+
+
+@transaction.atomic
 def do_add_attachment(actor, case, *, file, name: str = "", task: CaseTask | None = None) -> Attachment:
     case = _lock_case(actor, case, None)
     _require(actor, "note", case)

@@ -14,7 +14,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect, render
@@ -24,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from guanjia.core.errors import field_errors
+from guanjia.core.paging import CappedPaginator
 from guanjia.estate.identity import mask_phone
 from guanjia.estate.models import Occupancy, Unit
 from guanjia.estate.queries import search_parties, units_for, units_matching_room
@@ -116,7 +116,7 @@ DUE_SOON = timedelta(hours=2)
 
 
 def _page(request, queryset):
-    return Paginator(queryset, settings.GUANJIA_PAGE_SIZE).get_page(request.GET.get("page"))
+    return CappedPaginator(queryset, settings.GUANJIA_PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 def _is_htmx(request) -> bool:

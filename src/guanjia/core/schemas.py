@@ -14,6 +14,8 @@ from ninja import Field, Schema
 from ninja.pagination import PaginationBase
 from pydantic import ConfigDict
 
+from guanjia.core.paging import COUNT_CAP, capped_count
+
 # Problem types. "about:blank" means the HTTP status says it all; the others carry more.
 PROBLEM_BLANK = "about:blank"
 PROBLEM_INVALID = "urn:guanjia:problem:invalid-input"
@@ -55,7 +57,10 @@ class LinkedLimitOffset(PaginationBase):
         offset: int = Field(0, ge=0, description="Items to skip.")
 
     class Output(Schema):
-        count: int
+        count: int = Field(..., description=f"Matching items, counted up to {COUNT_CAP:,}.")
+        count_capped: bool = Field(
+            False, description=f"True when more than {COUNT_CAP:,} items match: `count` is then {COUNT_CAP:,}."
+        )
         next: str | None
         previous: str | None
         items: list[Any]
@@ -63,12 +68,15 @@ class LinkedLimitOffset(PaginationBase):
     def paginate_queryset(self, queryset: QuerySet, pagination: Input, request: HttpRequest, **params: Any) -> Any:
         limit = min(pagination.limit, MAX_LIMIT)
         offset = pagination.offset
-        count = self._items_count(queryset)
+        count, capped = capped_count(queryset) if isinstance(queryset, QuerySet) else (len(queryset), False)
         items = list(queryset[offset : offset + limit])
-        following = offset + limit if offset + limit < count else None
+        # Past the counted cap, a full page means there may be another one.
+        more = offset + limit < count or (capped and len(items) == limit)
+        following = offset + limit if more else None
         preceding = max(offset - limit, 0) if offset > 0 else None
         return {
             "count": count,
+            "count_capped": capped,
             "next": _page_url(request, limit, following),
             "previous": _page_url(request, limit, preceding),
             "items": items,

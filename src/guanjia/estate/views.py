@@ -10,13 +10,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from guanjia.core.history import history_for
+from guanjia.core.paging import CappedPaginator
 from guanjia.org.permissions import can
 
 from . import services
@@ -43,7 +43,7 @@ def _require(allowed: bool) -> None:
 
 
 def _page(request, queryset):
-    return Paginator(queryset, settings.GUANJIA_PAGE_SIZE).get_page(request.GET.get("page"))
+    return CappedPaginator(queryset, settings.GUANJIA_PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 def _is_htmx(request) -> bool:

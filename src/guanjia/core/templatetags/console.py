@@ -2,6 +2,9 @@
 
 from django import forms, template
 from django.db import models
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from guanjia.core.history import field_labels, history_for
@@ -60,4 +63,40 @@ def control(bound_field, size: str = ""):
     if bound_field.errors:
         css += " is-invalid"
     existing = widget.attrs.get("class", "")
-    return bound_field.as_widget(attrs={"class": f"{existing} {css}".strip()})
+    attrs = {"class": f"{existing} {css}".strip()}
+    if isinstance(widget, forms.Select):
+        return _select(bound_field, attrs)
+    return bound_field.as_widget(attrs=attrs)
+
+
+def _select(bound_field, attrs: dict) -> str:
+    """A <select> built in Python from the widget's own context: the same markup as Django's
+    template, without rendering one template per option (long category and staff lists)."""
+    widget = bound_field.field.widget
+    attrs = bound_field.build_widget_attrs(attrs, widget)
+    if bound_field.auto_id and "id" not in widget.attrs:
+        attrs.setdefault("id", bound_field.auto_id)
+    value = bound_field.value()
+    if not widget.is_hidden and bound_field.field.disabled:
+        attrs["disabled"] = True
+    context = widget.get_context(bound_field.html_name, widget.format_value(value), attrs)["widget"]
+
+    def options(items) -> SafeString:
+        return format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((o["value"], flatatt(o["attrs"]), o["label"]) for o in items),
+        )
+
+    parts = []
+    for group, items, _index in context["optgroups"]:
+        if group:
+            parts.append(format_html('<optgroup label="{}">{}</optgroup>', group, options(items)))
+        else:
+            parts.append(options(items))
+    return format_html(
+        '<select name="{}"{}>{}</select>',
+        context["name"],
+        flatatt(context["attrs"]),
+        mark_safe("".join(parts)),  # noqa: S308 - built by format_html above
+    )

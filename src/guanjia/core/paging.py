@@ -1,0 +1,34 @@
+"""Pages of long lists that stay fast at a million rows: counts stop at `COUNT_CAP`.
+
+Counting every matching row is what makes a list slow once there are hundreds of thousands of
+them (the page itself comes from an index, newest first). Nobody pages through 1,000 requests;
+beyond that the list says "more than 1,000" and a filter narrows it down.
+"""
+
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.utils.functional import cached_property
+
+COUNT_CAP = 1_000
+
+
+def capped_count(queryset: QuerySet, cap: int | None = None) -> tuple[int, bool]:
+    """(count, capped): the number of rows, or `cap` (default COUNT_CAP) and True when there are more."""
+    cap = COUNT_CAP if cap is None else cap
+    found = queryset.order_by().values("pk")[: cap + 1].count()
+    return (cap, True) if found > cap else (found, False)
+
+
+class CappedPaginator(Paginator):
+    """A `Paginator` whose count stops at COUNT_CAP (`capped` tells); pages beyond it are not offered."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.capped = False
+
+    @cached_property
+    def count(self) -> int:
+        if not isinstance(self.object_list, QuerySet):
+            return super().count
+        count, self.capped = capped_count(self.object_list)
+        return count

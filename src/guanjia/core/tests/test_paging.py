@@ -1,0 +1,61 @@
+"""Counts of long lists stop at COUNT_CAP: the page says "more than N" and the API `count_capped`."""
+
+import pytest
+from django.test import Client
+
+from guanjia.cases.choices import CaseType, Channel
+from guanjia.cases.models import Case
+from guanjia.cases.services import do_record_case
+from guanjia.core import paging
+from guanjia.core.models import ApiToken
+from guanjia.core.paging import CappedPaginator, capped_count
+
+
+@pytest.fixture
+def five_cases(world):
+    for n in range(5):
+        do_record_case(
+            world.specialist,
+            project=world.project,
+            case_type=CaseType.INQUIRY,
+            channel=Channel.HOTLINE,
+            description=f"咨询第{n}件",
+            caller_name="王先生",
+        )
+    return Case.objects.all()
+
+
+def test_count_is_exact_up_to_the_cap_and_capped_beyond(five_cases):
+    assert capped_count(five_cases, 5) == (5, False)
+    assert capped_count(five_cases, 4) == (4, True)
+
+
+def test_paginator_offers_only_the_counted_pages(five_cases, monkeypatch):
+    monkeypatch.setattr(paging, "COUNT_CAP", 3)
+    paginator = CappedPaginator(five_cases.order_by("id"), 2)
+    assert (paginator.count, paginator.capped, paginator.num_pages) == (3, True, 2)
+
+
+def test_workbench_says_more_than_the_cap(client, world, five_cases, monkeypatch):
+    monkeypatch.setattr(paging, "COUNT_CAP", 3)
+    client.force_login(world.specialist)
+    page = client.get("/cases/?view=all").content.decode()
+    assert "共 3 条以上" in page
+
+
+def test_api_count_is_capped_and_next_pages_go_on(world, five_cases, monkeypatch):
+    monkeypatch.setattr(paging, "COUNT_CAP", 3)
+    _token, raw = ApiToken.issue(world.specialist, "t")
+    api = Client(headers={"Authorization": f"Bearer {raw}"})
+    first = api.get("/api/v1/cases?limit=2").json()
+    assert (first["count"], first["count_capped"], len(first["items"])) == (3, True, 2)
+    # Past the counted cap a full page still links to the next one, until a short page ends the list.
+    second = api.get(first["next"]).json()
+    assert len(second["items"]) == 2 and second["next"]
+    third = api.get(second["next"]).json()
+    assert len(third["items"]) == 1 and third["next"] is None
+    seen = {c["id"] for page in (first, second, third) for c in page["items"]}
+    assert seen == set(five_cases.values_list("id", flat=True))
+    monkeypatch.setattr(paging, "COUNT_CAP", 10)
+    exact = api.get("/api/v1/cases?limit=2").json()
+    assert (exact["count"], exact["count_capped"]) == (5, False)
