@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "guanjia.estate",
     "guanjia.cases",
     "guanjia.notifications",
+    "guanjia.reports",
 ]
 
 MIDDLEWARE = [
@@ -85,7 +86,8 @@ ROOT_URLCONF = "guanjia.urls"
 WSGI_APPLICATION = "guanjia.wsgi.application"
 AUTH_USER_MODEL = "org.Staff"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+# Managers land on their dashboard, everyone else on the workbench (reports.views.landing).
+LOGIN_REDIRECT_URL = "reports:landing"
 LOGOUT_REDIRECT_URL = "login"
 
 TEMPLATES = [

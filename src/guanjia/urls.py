@@ -9,6 +9,7 @@ urlpatterns = [
     path("ledger/", include("guanjia.estate.urls")),
     path("cases/", include("guanjia.cases.urls")),
     path("notifications/", include("guanjia.notifications.urls")),
+    path("reports/", include("guanjia.reports.urls")),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -309,10 +309,12 @@ def _register_routers() -> None:
     from guanjia.cases.api import router as cases_router
     from guanjia.estate.api import router as estate_router
     from guanjia.org.api import router as org_router
+    from guanjia.reports.api import router as reports_router
 
     api.add_router("/", org_router)
     api.add_router("/", estate_router)
     api.add_router("/", cases_router)
+    api.add_router("/", reports_router)
 
 
 _register_routers()
