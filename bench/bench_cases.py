@@ -371,6 +371,9 @@ def cmd_intake(args) -> None:
             str(args.workers),
             "--threads",
             str(args.threads),
+            # wrk keeps its connections open; capping each worker's share spreads them over every worker.
+            "--worker-connections",
+            str(max(1, -(-args.connections // args.workers))),
             "-b",
             "127.0.0.1:8055",
         ],
@@ -464,8 +467,8 @@ def main() -> None:
         if name == "intake":
             p.add_argument("--duration", default="30s")
             p.add_argument("--connections", type=int, default=8)
-            p.add_argument("--workers", type=int, default=2)
-            p.add_argument("--threads", type=int, default=4)
+            p.add_argument("--workers", type=int, default=4)
+            p.add_argument("--threads", type=int, default=2)
             p.add_argument("--households", type=int, default=500, help="households the calls come from, in turn")
     args = parser.parse_args()
     {

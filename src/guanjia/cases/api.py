@@ -25,11 +25,11 @@ from guanjia.estate.queries import parties_for, units_for
 from guanjia.org.models import Department
 from guanjia.org.queries import projects_for
 
-from . import services
+from . import config, services
 from .choices import CaseStatus, Severity
 from .config import descendant_ids
 from .errors import CaseConflict, CaseTransitionError
-from .models import Case, Category, FollowUp
+from .models import Case, FollowUp
 from .queries import (
     access_case_by_id,
     access_follow_up_by_id,
@@ -266,9 +266,10 @@ def create_case(
         )
     resolver = _Resolver()
     project = resolver.one("project", payload.project, projects_for(user), _("No such project in your scope."))
-    # Parents loaded with the category: the agreement, routing and repeat checks walk its lineage.
-    categories = Category.objects.select_related("parent__parent__parent")
-    category = resolver.one("category", payload.category, categories, _("No such category."))
+    # From the tree kept in memory, parents linked: the agreement, routing and repeat checks walk its lineage.
+    category = config.category(payload.category)
+    if payload.category is not None and category is None:
+        resolver.errors["category"] = [_("No such category.")]
     party = resolver.one("party", payload.party, parties_for(user), _("No such customer in your scope."))
     units = list(units_for(user).filter(pk__in=payload.units))
     if len(units) != len(set(payload.units)):

@@ -58,6 +58,19 @@ def category_parents() -> dict[int, int | None]:
     return cached("categories", lambda: dict(Category.objects.order_by().values_list("pk", "parent_id")))
 
 
+def _load_categories() -> dict[int, Category]:
+    nodes = {c.pk: c for c in Category.objects.all()}
+    for node in nodes.values():
+        # Parents linked in memory, so `lineage()` and `path` need no query. Shared: read, never change.
+        node.parent = nodes.get(node.parent_id) if node.parent_id else None
+    return nodes
+
+
+def category(category_id: int | None) -> Category | None:
+    """The category with its ancestors loaded, or None when there is no such category."""
+    return cached("category_nodes", _load_categories).get(category_id)
+
+
 def descendant_ids(category_id: int) -> set[int]:
     """The category and all its descendants."""
     children: dict[int | None, list[int]] = {}

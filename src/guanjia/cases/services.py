@@ -213,11 +213,9 @@ def do_record_case(
     (the scope kept on `actor`, the units' buildings) instead of asking the database again.
     """
     _require(actor, "record")
+    # A repeated key is found by the unique constraint on (owner, key) when the insert fails, so
+    # a first intake pays no look-up; a retry is checked and numbered again, then answered below.
     key = _text(idempotency_key)[:64]
-    if key:
-        existing = _intake_by_key(actor, key)
-        if existing is not None:
-            return existing
     now = timezone.now()
     units = list(units)
     errors: dict[str, Any] = {}
