@@ -22,7 +22,7 @@ apt_install() {
 }
 
 if [ $want_test -eq 1 ] && command -v dpkg >/dev/null; then
-  apt_install chromium fonts-noto-cjk gettext
+  apt_install chromium fonts-noto-cjk gettext libpango-1.0-0 libpangoft2-1.0-0
 fi
 
 if ! command -v uv >/dev/null 2>&1; then

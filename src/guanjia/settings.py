@@ -5,6 +5,7 @@ and values computed from both. Secrets come from `_secret_key()`, which fails lo
 production rather than running with a guessable key.
 """
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -67,6 +68,9 @@ INSTALLED_APPS = [
     "guanjia.cases",
     "guanjia.notifications",
     "guanjia.reports",
+    "guanjia.telephony",
+    "guanjia.wechat",
+    "guanjia.portal",
 ]
 
 MIDDLEWARE = [
@@ -203,6 +207,15 @@ LOGGING = {
     # keeps each line from being printed twice.
     "loggers": {"django.db.backends": {"level": "WARNING"}, "huey": {"propagate": False}},
 }
+
+# --- WeChat Official Account (guanjia.wechat, docs/wechat.md); empty values switch it off ---------
+WECHAT_APP_ID = os.environ.get("WECHAT_APP_ID", "")
+WECHAT_APP_SECRET = os.environ.get("WECHAT_APP_SECRET", "")
+WECHAT_TOKEN = os.environ.get("WECHAT_TOKEN", "")
+WECHAT_ENCODING_AES_KEY = os.environ.get("WECHAT_ENCODING_AES_KEY", "")
+# {kind: {"template_id": …, "data": {keyword: param}}} as JSON; "…ApiWeChatGateway" sends for real.
+WECHAT_TEMPLATES = json.loads(os.environ.get("WECHAT_TEMPLATES") or "{}")
+GUANJIA_WECHAT_BACKEND = os.environ.get("GUANJIA_WECHAT_BACKEND", "guanjia.wechat.gateway.LogWeChatGateway")
 
 # --- Guanjia -------------------------------------------------------------------------------
 GUANJIA_PAGE_SIZE = 25

@@ -17,7 +17,8 @@ def test_building_chart_shows_every_unit_coloured_by_status_and_opens_it(page, l
         for number in ("01", "02"):
             make_unit(world.b3, world.e32, floor, f"{floor}{number}", status=UnitStatus.VACANT)
     login(world.specialist)
-    page.click("text=楼栋")
+    page.click(".dropdown-toggle:has-text('房产台账')")
+    page.click(".dropdown-item:has-text('楼栋')")
     page.click("a:has-text('3栋')")
     page.wait_for_selector(".gj-chart")
     assert page.locator(".gj-chart .gj-unit").count() == Unit.objects.filter(building=world.b3).count() == 5
@@ -53,7 +54,8 @@ def test_import_with_one_bad_row_lists_the_problem_and_imports_nothing(page, liv
     parties_before = Party.objects.count()
 
     login(world.specialist)
-    page.click("text=台账导入")
+    page.click(".dropdown-toggle:has-text('房产台账')")
+    page.click(".dropdown-item:has-text('台账导入')")
     page.select_option("select[name=project]", str(world.project.pk))
     page.set_input_files("input[name=file]", str(path))
     page.click("button[type=submit]:has-text('检查并导入')")

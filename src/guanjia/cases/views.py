@@ -29,6 +29,7 @@ from guanjia.estate.models import Occupancy, Unit
 from guanjia.estate.queries import search_parties, units_for, units_matching_room
 from guanjia.org.models import Department, Staff
 from guanjia.org.permissions import can
+from guanjia.telephony.intake import call_intake
 
 from . import services
 from .choices import (
@@ -661,8 +662,9 @@ def case_new(request):
         initial["project"] = request.current_project_id
     elif len(projects) == 1:
         initial["project"] = projects[0]
+    call = call_intake(request, initial)  # taken during a hotline call (?call=): prefilled, linked below
     form = CaseForm(request.POST or None, user=user, initial=initial)
-    picked = None
+    picked = call.picked if call else None
     if request.method == "POST":
         if form.is_valid():
             d = form.cleaned_data
@@ -688,6 +690,8 @@ def case_new(request):
             except ValidationError as exc:
                 form.add_service_errors(exc)
             else:
+                if call:
+                    call.link(case)
                 messages.success(request, _("Request %(number)s recorded.") % {"number": case.number})
                 return redirect("cases:case_detail", pk=case.pk)
         picked = _picked(form)

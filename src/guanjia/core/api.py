@@ -310,11 +310,13 @@ def _register_routers() -> None:
     from guanjia.estate.api import router as estate_router
     from guanjia.org.api import router as org_router
     from guanjia.reports.api import router as reports_router
+    from guanjia.telephony.api import router as telephony_router
 
     api.add_router("/", org_router)
     api.add_router("/", estate_router)
     api.add_router("/", cases_router)
     api.add_router("/", reports_router)
+    api.add_router("/", telephony_router)
 
 
 _register_routers()

@@ -19,8 +19,20 @@ PERMISSIONS: dict[tuple[str, str], frozenset[str]] = {
     ("party", "change"): _OFFICE | {Role.BUTLER, Role.FRONT_DESK},
     ("ledger", "import"): frozenset({Role.ADMIN, Role.MANAGER, Role.SPECIALIST}),
     ("ledger", "export"): _OFFICE | {Role.BUTLER},
+    # Request lists to xlsx (reports.exports): office staff and quality inspectors.
+    ("cases", "export"): _OFFICE | {Role.INSPECTOR},
+    # Periodic reports (reports.services): write the commentary and submit; butlers write the weekly area report.
+    ("report", "submit"): _OFFICE | {Role.BUTLER},
     # Full phone numbers: the people who call owners back. Others see 138****5678.
     ("phone", "view_full"): _OFFICE | {Role.BUTLER, Role.FRONT_DESK},
+    # Hotline (guanjia.telephony): the call system posts events with a token of a dedicated account
+    # of one of these roles, scoped to the company or project whose lines it serves.
+    ("call", "post_events"): frozenset({Role.ADMIN, Role.MANAGER}),
+    ("call", "answer"): _OFFICE | {Role.FRONT_DESK},  # gets the screen-pop
+    ("call", "view"): _OFFICE | {Role.FRONT_DESK, Role.INSPECTOR},  # the call list (agents: their own calls)
+    ("call", "supervise"): frozenset({Role.ADMIN, Role.MANAGER, Role.TEAM_LEAD, Role.INSPECTOR}),
+    # WeChat drafts (guanjia.wechat): read the followers' messages and turn them into requests.
+    ("wechat", "convert"): _OFFICE | {Role.FRONT_DESK},
 }
 
 

@@ -5,16 +5,21 @@ outside the caller's scope is a 422 naming that field too (the figures would oth
 that look real).
 """
 
+import inspect
 from datetime import timedelta
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router
 
+from guanjia.cases.api import list_cases
+from guanjia.cases.schemas import CaseFilters
 from guanjia.core.schemas import Problem
+from guanjia.org.permissions import can
 
+from .exports import cases_xlsx_response
 from .metrics import GRAINS, MAX_BUCKETS, MAX_DAYS, Period, compute
 from .queries import report_scope_for
 from .schemas import MetricsOut, MetricsQuery
@@ -63,3 +68,30 @@ def metrics(request, query: Query[MetricsQuery]):
         raise ValidationError({field: _("Choose one inside your scope.")}) from None
     report = compute(scope, period, query.breakdown, top=query.top)
     return {**report.as_dict(), "scope": {"level": scope.level, "name": scope.name}}
+
+
+# The list endpoint's own filtering, without its pagination: an export holds every row of the list.
+_filtered_cases = inspect.unwrap(list_cases)
+
+
+@router.get(
+    "/reports/cases.xlsx",
+    response={200: None, 401: Problem, 403: Problem, 422: Problem},
+    tags=["reports"],
+    summary="Export requests to Excel",
+    openapi_extra={
+        "responses": {
+            200: {
+                "description": "xlsx workbook, streamed",
+                "content": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}},
+            }
+        }
+    },
+)
+def export_cases(request, filters: Query[CaseFilters]):
+    """Every request that `GET /cases` with the same parameters lists (all pages), as an xlsx file.
+    Phones are masked as in the list; the export is logged."""
+    if not can(request.user, "cases", "export"):
+        raise PermissionDenied
+    cases = _filtered_cases(request, filters)
+    return cases_xlsx_response(request.user, cases, filters.dict(exclude_none=True))

@@ -15,7 +15,7 @@ from guanjia.estate.models import Occupancy
 from guanjia.estate.queries import units_for
 from guanjia.org.choices import CompanyKind, ScopeLevel
 from guanjia.org.models import Company
-from guanjia.org.queries import access_project_by_id, areas_for, companies_for
+from guanjia.org.queries import access_project_by_id, areas_for, companies_for, projects_for
 from guanjia.org.scope import scope_of
 
 from .metrics import ReportScope
@@ -39,6 +39,16 @@ def _level_of(user) -> str:
 def _group_name() -> str:
     group = Company.objects.filter(kind=CompanyKind.GROUP).order_by("pk").first()
     return group.name if group else _("Whole group")
+
+
+def narrow_to_area(cases, units, area):
+    """The cases and units of one area, as a butler sees it: cases on a unit of its buildings, and
+    cases without a unit from a customer living there."""
+    linked = Case.units.through.objects.filter(case_id=OuterRef("pk"))
+    on_unit = Exists(linked.filter(unit__building__area_id=area.pk))
+    lives_here = Exists(Occupancy.objects.filter(party_id=OuterRef("party_id"), unit__building__area_id=area.pk))
+    cases = cases.filter(Q(project_id=area.project_id) & (on_unit | (~Exists(linked) & lives_here)))
+    return cases, units.filter(building__area_id=area.pk)
 
 
 def report_scope_for(user, *, company=None, project=None, area=None) -> ReportScope:
@@ -70,11 +80,7 @@ def report_scope_for(user, *, company=None, project=None, area=None) -> ReportSc
         raise Http404
     if area is not None:
         chosen = get_object_or_404(areas_for(user), pk=area)
-        linked = Case.units.through.objects.filter(case_id=OuterRef("pk"))
-        on_unit = Exists(linked.filter(unit__building__area_id=chosen.pk))
-        lives_here = Exists(Occupancy.objects.filter(party_id=OuterRef("party_id"), unit__building__area_id=chosen.pk))
-        cases = cases.filter(Q(project_id=chosen.project_id) & (on_unit | (~Exists(linked) & lives_here)))
-        units = units.filter(building__area_id=chosen.pk)
+        cases, units = narrow_to_area(cases, units, chosen)
         level, name = "area", str(chosen)
     elif project is not None:
         chosen = access_project_by_id(user, project)
@@ -89,3 +95,24 @@ def report_scope_for(user, *, company=None, project=None, area=None) -> ReportSc
     # Follow-ups need no check against the scope when every case counts.
     restricted = bool(cases.query.where)
     return ReportScope(cases=cases, units=units, restricted=restricted, level=level, name=name)
+
+
+def reports_for(user):
+    """Periodic reports the user may read: those of a company, project or area inside their scope,
+    and not above their own level (a project's specialist reads the project's reports, not the company's)."""
+    from .models import Report
+
+    if scope_of(user).empty:
+        return Report.objects.none()
+    level = _level_of(user)
+    allowed = Q(pk__in=[])
+    if level == "group" or level == "company":
+        allowed |= Q(scope_level="company", scope_id__in=companies_for(user).values("pk"))
+    if level in ("group", "company", "project"):
+        allowed |= Q(scope_level="project", scope_id__in=projects_for(user).values("pk"))
+    allowed |= Q(scope_level="area", scope_id__in=areas_for(user).values("pk"))
+    return Report.objects.filter(allowed)
+
+
+def access_report_by_id(user, report_id: int):
+    return get_object_or_404(reports_for(user), pk=report_id)
