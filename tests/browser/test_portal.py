@@ -224,6 +224,10 @@ def test_owner_reports_a_leak_rates_it_low_and_sees_it_reopened(phone, live_serv
     assert page.goto(f"{base}/m/requests/{case.pk}/photos/{photo.pk}/").status == 404
     page.goto(f"{base}/m/requests/")
     assert "卫生间漏水" not in page.content()
+    # Nor through the staff API by its id: an owner's sign-in is not a staff credential.
+    api = page.request.get(f"{base}/api/v1/cases/{case.pk}")
+    assert api.status in (401, 403, 404)
+    assert "卫生间漏水" not in api.text()
     with capsys.disabled():
         print(f"portal home page transfer after sign-in: {home_total} bytes (CSS and JS cached)")
 

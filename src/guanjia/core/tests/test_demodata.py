@@ -89,8 +89,8 @@ class TestLoadedDemo:
         assert 7_000 <= Party.objects.count() <= 9_000
         assert set(Staff.objects.values_list("role", flat=True)) == set(Role.values)
         assert ContactLog.objects.exists()
-        # Initial data is not a change anyone made.
-        assert not ObjectChange.objects.exists()
+        # The initial ledger is not a change anyone made.
+        assert not ObjectChange.objects.filter(content_type__app_label__in=("org", "estate")).exists()
         assert f"{Unit.objects.count()}" in demo
 
     def test_demo_staff_scopes_fit_their_roles(self, demo):
@@ -152,6 +152,22 @@ class TestLoadedDemo:
         assert any("specialist_lsjy" in line and "绿色家园" in line for line in lines)
         for line in lines:
             assert line in demo
+
+    def test_demo_fills_the_channels_and_reports(self, demo):
+        from guanjia.portal.models import Notice, UnitBinding
+        from guanjia.reports.models import Report
+        from guanjia.telephony.models import Call, CallCase
+        from guanjia.wechat.models import DraftCase
+
+        statuses = sorted(UnitBinding.objects.values_list("status", flat=True))
+        assert statuses == ["active", "pending"]
+        binding = UnitBinding.objects.get(status="active")
+        assert binding.account.phone in demo
+        assert binding.unit.cases.filter(channel="portal", description__contains="地漏").count() == 1
+        assert Notice.objects.count() == 2
+        assert Call.objects.count() == 4 and CallCase.objects.count() == 1
+        assert DraftCase.objects.filter(status="open").count() == 2
+        assert Report.objects.count() == 4
 
     def test_demo_owners_of_several_units_exist(self, demo):
         multi = Party.objects.annotate(n=Count("occupancies", filter=Q(occupancies__role="owner"))).filter(n__gt=1)

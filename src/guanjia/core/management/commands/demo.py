@@ -54,5 +54,28 @@ class Command(BaseCommand):
 
             recorded = load_demo_cases(seed, per_project=options["cases"])
             self.stdout.write(_("Recorded %(count)s service requests.") % {"count": recorded})
+        owner_phone = self._channels()
         for line in demodata.login_lines():
             self.stdout.write(line)
+        if owner_phone:
+            self.stdout.write(
+                _("Owner portal  /m/ — sign in with %(phone)s; the code appears under Owner portal → Demo SMS (admin).")
+                % {"phone": owner_phone}
+            )
+
+    def _channels(self):
+        """The owner portal, hotline, WeChat and report data that sit on top of the requests."""
+        from guanjia.portal.demo import load_demo_portal
+        from guanjia.reports.demo import load_demo_reports
+        from guanjia.telephony.demo import load_demo_calls
+        from guanjia.wechat.demo import load_demo_wechat
+
+        owner_phone = load_demo_portal()
+        calls = load_demo_calls()
+        drafts = load_demo_wechat()
+        reports = load_demo_reports()
+        self.stdout.write(
+            _("Hotline: %(calls)s calls; WeChat: %(drafts)s drafts; %(reports)s report drafts.")
+            % {"calls": calls, "drafts": drafts, "reports": reports}
+        )
+        return owner_phone
