@@ -94,4 +94,4 @@ def export_cases(request, filters: Query[CaseFilters]):
     if not can(request.user, "cases", "export"):
         raise PermissionDenied
     cases = _filtered_cases(request, filters)
-    return cases_xlsx_response(request.user, cases, filters.dict(exclude_none=True))
+    return cases_xlsx_response(request.user, cases, filters.dict(exclude_none=True), request=request)

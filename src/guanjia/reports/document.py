@@ -16,6 +16,8 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 
+from guanjia.core.xlsx import text_row
+
 from .choices import ReportKind, ReportScopeLevel
 from .metrics import Period
 from .models import Report
@@ -148,7 +150,7 @@ class ReportDocument:
         sheet.append([])
         sheet.append([_("Commentary")])
         sheet.cell(row=sheet.max_row, column=1).font = bold
-        sheet.append([self.report.commentary])
+        sheet.append(text_row(sheet, [self.report.commentary]))
         sheet.cell(row=sheet.max_row, column=1).alignment = Alignment(wrap_text=True, vertical="top")
         sheet.column_dimensions["A"].width = 32
         sheet.column_dimensions["B"].width = 40
@@ -162,7 +164,7 @@ class ReportDocument:
             for cell in ws[1]:
                 cell.font, cell.fill = bold, head_fill
             for row in table.rows:
-                ws.append(row)
+                ws.append(text_row(ws, row))
             if table.total:
                 ws.append(table.total)
                 for cell in ws[ws.max_row]:

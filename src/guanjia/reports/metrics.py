@@ -18,6 +18,12 @@ A scan is one SQL query: `COUNT(…) FILTER (WHERE …)` (a CASE inside COUNT on
 grouped by the breakdown key. Duplicates merged into another request are not counted anywhere. All
 breakdowns partition the cases (a case belongs to one building: that of its first unit), so totals
 are the sums of the groups' counts; only the 90th percentile needs its own query.
+
+Dashboards read the days before today from a daily roll-up (`DailyCaseStats`, kept by
+`reports.rollup` with these very scans and aggregates, one row per Beijing day, project and
+category) and count only the rest from the requests: `compute(…, rollup=True)`, `hot_spots(…,
+rollup=True)`. Every figure a scan adds up is a sum of daily counts, so the roll-up changes where
+the counts are read, not what they are.
 """
 
 from __future__ import annotations
@@ -54,8 +60,11 @@ from django.utils.translation import gettext as _
 
 from guanjia.cases.choices import OPEN_STATUSES, PAUSED_STATUSES, CaseStatus, CaseType, Channel, FollowUpOutcome
 from guanjia.cases.models import Case, Category, FollowUp
+from guanjia.core.db_router import replica_reads
 from guanjia.estate.models import Building, Occupancy
 from guanjia.org.models import Area, Company, Department, Project, Staff
+
+from .models import DailyCaseStats, DailyCaseStatsState
 
 TZ = ZoneInfo(settings.TIME_ZONE)
 
@@ -183,7 +192,10 @@ class ReportScope:
     the units whose households are the denominator of complaints per 100 households.
 
     `restricted` is False only when `cases` is every case (group scope, nothing narrowed); follow-ups
-    are then counted without re-checking their case against the scope.
+    are then counted without re-checking their case against the scope. `projects` is set when
+    `cases` is exactly every case of these projects (a company's or a project's reader, not a
+    butler's areas nor a handler's own requests): the daily roll-up, kept per project, can then
+    stand in for them.
     """
 
     cases: QuerySet
@@ -191,6 +203,7 @@ class ReportScope:
     restricted: bool = True
     level: str = ""
     name: str = ""
+    projects: frozenset[int] | None = None
 
 
 @dataclass(frozen=True)
@@ -442,10 +455,11 @@ _UNIT_FIELD_OF = {
 }
 
 
-def _bucket(field_name: str, buckets: list[Period]):
-    """The index of the bucket a datetime falls in (rows outside all buckets are filtered out before)."""
+def _bucket(field_name: str, buckets: list[Period], *, dates: bool = False):
+    """The index of the bucket a datetime (or, with `dates`, a Beijing date) falls in (rows outside
+    all buckets are filtered out before)."""
     whens = [
-        When(**{f"{field_name}__gte": bucket.bounds[0]}, then=Value(i))
+        When(**{f"{field_name}__gte": bucket.start if dates else bucket.bounds[0]}, then=Value(i))
         for i, bucket in reversed(list(enumerate(buckets)))
     ]
     return SqlCase(*whens, default=Value(None), output_field=IntegerField())
@@ -484,6 +498,27 @@ def _scan(queryset: QuerySet, group, aggregates: dict) -> dict[Any, dict]:
         return {None: queryset.aggregate(**aggregates)}
     rows = queryset.annotate(grp=group).values("grp").annotate(**aggregates).order_by()
     return {row.pop("grp"): row for row in rows}
+
+
+def _scan_by_company(queryset: QuerySet, aggregates: dict) -> dict[Any, dict]:
+    """`_scan` by city company for counts that add up: counted per project, then the few project rows
+    summed per company. For counts over most of the table (the open queue): grouping by
+    `project__company_id` directly makes PostgreSQL join every counted row to its project, which
+    doubled the time of the open-queue count. Small counts keep the join, which lets the planner
+    read each project's part of an index (bench/README.md)."""
+    inner = queryset.order_by().annotate(gj_project=F("project_id")).values("gj_project").annotate(**aggregates)
+    sql, params = inner.order_by().query.sql_with_params()
+    connection = connections[queryset.db]
+    qn = connection.ops.quote_name
+    sums = ", ".join(f"SUM(x.{qn(name)})" for name in aggregates)
+    outer = (
+        f"SELECT p.company_id, {sums} FROM ({sql}) AS x "  # noqa: S608
+        f"INNER JOIN {qn(Project._meta.db_table)} AS p ON p.id = x.gj_project GROUP BY p.company_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(outer, params)
+        rows = cursor.fetchall()
+    return {row[0]: {name: int(value or 0) for name, value in zip(aggregates, row[1:], strict=True)} for row in rows}
 
 
 def _labels(breakdown: str, keys, buckets=None) -> dict[Any, str]:
@@ -527,11 +562,13 @@ def none_label(breakdown: str) -> str:
 # --- the aggregates of each scan -----------------------------------------------------------------
 
 
-def _received_aggregates(end: datetime, now: datetime) -> dict:
+def _received_aggregates(end: datetime | None, now: datetime) -> dict:
     """Cases received in the period. First response and reply are judged once met, done late, or overdue.
 
     A deadline still ahead, or one that has passed while the case is suspended (its clock stands
     still; resuming moves the deadline), is pending and left out of both numerator and denominator.
+    The closing rate counts the cases closed before `end`, the end of the period; the roll-up, which
+    only serves periods still running, passes None: closed so far.
     """
     running = Q(paused_since__isnull=True)
     response_missed = Q(response_due__isnull=False) & (
@@ -546,7 +583,7 @@ def _received_aggregates(end: datetime, now: datetime) -> dict:
     complaint = Q(case_type=CaseType.COMPLAINT)
     return {
         "received": Count("pk"),
-        "received_closed": Count("pk", filter=Q(closed_at__lt=end)),
+        "received_closed": Count("pk", filter=Q(closed_at__lt=end) if end else Q(closed_at__isnull=False)),
         "complaints": Count("pk", filter=complaint),
         "repeat_complaints": Count("pk", filter=complaint & Q(repeat_of__isnull=False)),
         "response_met": Count("pk", filter=Q(responded_at__lte=F("response_due"))),
@@ -662,6 +699,137 @@ def _households(scope: ReportScope, breakdown: str, on: date) -> dict[Any, int]:
     return {key: row["households"] for key, row in _scan(units, group, {"households": Count("pk")}).items()}
 
 
+# --- the scans and the daily roll-up ------------------------------------------------------------
+
+SCAN_PARTS = ("received", "closed", "follow_up", "satisfaction")
+
+
+@dataclass(frozen=True)
+class ScanPlan:
+    """One scan before its dates are chosen: its rows, the date field that places a row in a period
+    (reached through the case for follow-ups: `via_case`) and the aggregates it adds to a `Tally`."""
+
+    part: str
+    rows: QuerySet
+    date_field: str
+    via_case: bool
+    aggregates: dict
+
+
+def scan_plans(
+    scope: ReportScope, *, closing_end: datetime | None, now: datetime, parts=PARTS, percentile: bool = True
+) -> list[ScanPlan]:
+    """The scans of `parts`, shared by `compute` and the daily roll-up (`reports.rollup`).
+
+    `closing_end` is the end of the period for the closing rate (None: closed so far). The 90th
+    percentile of handling time is only added with `percentile` on PostgreSQL (elsewhere `compute`
+    asks for it separately); it does not add up, so the roll-up never keeps it.
+    """
+    cases = counted_cases(scope)
+    vendor = connections[cases.db].vendor
+    plans = []
+    if "received" in parts:
+        plans.append(ScanPlan("received", cases, "received_at", False, _received_aggregates(closing_end, now)))
+    if "closed" in parts:
+        aggregates = _closed_aggregates(vendor)
+        if not percentile:
+            aggregates.pop("p90", None)
+        plans.append(ScanPlan("closed", cases, "closed_at", False, aggregates))
+    if "follow_up" in parts:
+        created = _follow_ups(scope).filter(Q(done_at__isnull=True) | ~Q(outcome=""))
+        plans.append(ScanPlan("follow_up", created, "created_at", True, _follow_up_aggregates(now)))
+    if "satisfaction" in parts:
+        answered = _follow_ups(scope).exclude(outcome="")
+        plans.append(ScanPlan("satisfaction", answered, "done_at", True, _satisfaction_aggregates()))
+    return plans
+
+
+def scan_columns(part: str) -> tuple[str, ...]:
+    """The `Tally` fields one scan counts: the columns the roll-up keeps for it."""
+    epoch = midnight(date(2000, 1, 1))
+    aggregates = {
+        "received": lambda: _received_aggregates(None, epoch),
+        "closed": lambda: _closed_aggregates("sqlite"),
+        "follow_up": lambda: _follow_up_aggregates(epoch),
+        "satisfaction": _satisfaction_aggregates,
+    }[part]()
+    return tuple(aggregates)
+
+
+# A roll-up row holds something of a scan when one of these is above 0 (every other column of the
+# scan counts a subset of them): groups with nothing of the scans asked for stay out, as they do
+# when the scans read the requests.
+SCAN_PRESENCE = {
+    "received": ("received",),
+    "closed": ("closed",),
+    "follow_up": ("follow_ups",),
+    "satisfaction": ("satisfied", "dissatisfied", "unreachable"),
+}
+# What the roll-up can group by: it keeps the project and the category of each request.
+ROLLUP_BREAKDOWNS = frozenset({"none", "company", "project", "category", "category_root", *GRAINS})
+ROLLUP_HOT_SPOT_DIMENSIONS = frozenset({"project", "category", "category_root"})
+
+
+def rollup_serves(scope: ReportScope) -> bool:
+    """Whether the roll-up, kept per project, can stand in for the scope's requests."""
+    return not scope.restricted or scope.projects is not None
+
+
+def rollup_counted_at(now: datetime | None = None) -> datetime | None:
+    """When the daily roll-up was last counted, if that may be read at `now`.
+
+    Not when it was never counted, when it was counted after `now` (it would hold later changes), or
+    more than GUANJIA_CASE_STATS_MAX_AGE seconds (default 1,800) before: a worker that has stopped
+    leaves the dashboards counting everything from the requests, slower but up to date.
+    """
+    now = now or timezone.now()
+    counted_at = DailyCaseStatsState.objects.filter(pk=1).values_list("counted_at", flat=True).first()
+    max_age = getattr(settings, "GUANJIA_CASE_STATS_MAX_AGE", 1800)
+    if counted_at is None or counted_at > now or (now - counted_at).total_seconds() > max_age:
+        return None
+    return counted_at
+
+
+def _rollup_cut(scope: ReportScope, period: Period, now: datetime) -> date | None:
+    """The first day of `period` counted from the requests; the days before it are read from the roll-up.
+
+    None (everything from the requests) unless the roll-up serves the scope, the period is still
+    running (the roll-up's closing rate is "closed so far", which for a period that has ended
+    would count closings after its end), and the roll-up is fresh (`rollup_counted_at`). Days from
+    the Beijing date of the roll-up's last count on, today among them, always come from the
+    requests: the roll-up holds them only in part.
+    """
+    if not rollup_serves(scope) or midnight(period.end) <= now:
+        return None
+    counted_at = rollup_counted_at(now)
+    if counted_at is None:
+        return None
+    cut = min(timezone.localdate(counted_at), period.end)
+    return cut if cut > period.start else None
+
+
+def _rollup_rows(scope: ReportScope, days: Period) -> QuerySet:
+    rows = DailyCaseStats.objects.order_by().filter(day__gte=days.start, day__lt=days.end)
+    if scope.restricted:
+        rows = rows.filter(project_id__in=scope.projects)
+    return rows
+
+
+def _rolled_up(scope: ReportScope, days: Period, group, parts) -> dict[Any, dict]:
+    """The roll-up's sums of the columns of `parts` over `days`, per group: what the scans of those
+    parts would count over the same days."""
+    columns: list[str] = []
+    present = Q(pk__in=[])
+    for part in SCAN_PARTS:
+        if part in parts:
+            columns.extend(scan_columns(part))
+            for name in SCAN_PRESENCE[part]:
+                present |= Q(**{f"{name}__gt": 0})
+    if not columns:
+        return {}
+    return _scan(_rollup_rows(scope, days).filter(present), group, {name: Sum(name) for name in columns})
+
+
 @contextmanager
 def analytic_queries(using: str = "default"):
     """Run report queries without PostgreSQL's JIT compiler.
@@ -680,9 +848,11 @@ def analytic_queries(using: str = "default"):
 
 
 def _analytic(fn):
+    """Report queries read from the read replica when one is configured (`core.db_router`), without JIT."""
+
     @wraps(fn)
     def wrapped(scope, *args, **kwargs):
-        with analytic_queries(scope.cases.db):
+        with replica_reads(), analytic_queries(scope.cases.db):
             return fn(scope, *args, **kwargs)
 
     return wrapped
@@ -700,11 +870,17 @@ def compute(
     now: datetime | None = None,
     top: int = 10,
     parts=PARTS,
+    percentile: bool = True,
+    rollup: bool = False,
 ) -> Report:
     """Every figure of `scope` in `period`, in total and per group of `breakdown`.
 
     `parts` leaves out scans a caller does not need (a chart of intake only needs "received");
     the figures of a part left out stay zero. `top` > 0 adds the most frequent categories.
+    `percentile=False` leaves out the 90th percentile of handling time (None), which no sum of
+    daily counts gives. `rollup` reads the days before today from the daily roll-up where it can
+    (`_rollup_cut`): the dashboards' way to count months of requests in a few milliseconds. The
+    closing scan then still reads the requests when the percentile is wanted.
     """
     if breakdown not in BREAKDOWNS:
         raise ValueError(breakdown)
@@ -714,8 +890,7 @@ def compute(
     tallies: dict[Any, Tally] = defaultdict(Tally)
     p90: dict[Any, float] = {}
     total_p90 = None
-    cases = counted_cases(scope)
-    vendor = connections[cases.db].vendor
+    vendor = connections[counted_cases(scope).db].vendor
 
     def group(date_field: str, *, via_case: bool = False):
         if via_case:
@@ -727,30 +902,31 @@ def compute(
             values.pop("p90", None)
             tallies[key].add(values)
 
-    if "received" in parts:
-        received = cases.filter(received_at__gte=start, received_at__lt=end)
-        add(_scan(received, group("received_at"), _received_aggregates(end, now)))
-    if "closed" in parts:
-        closed = cases.filter(closed_at__gte=start, closed_at__lt=end)
-        rows = _scan(closed, group("closed_at"), _closed_aggregates(vendor))
-        if vendor == "postgresql":
-            p90 = {key: row["p90"] for key, row in rows.items() if row.get("p90") is not None}
-        else:
-            p90 = _percentile_by_window(closed, group("closed_at"))
-        add(rows)
-        if breakdown != "none":
-            # Percentiles do not add up: the total needs its own query.
+    # Days before `cut` come from the roll-up, the rest of the period from the requests.
+    cut = _rollup_cut(scope, period, now) if rollup and breakdown in ROLLUP_BREAKDOWNS else None
+    rolled = set()
+    if cut is not None:
+        rolled = {part for part in SCAN_PARTS if part in parts and not (part == "closed" and percentile)}
+        by_day = _bucket("day", buckets, dates=True) if breakdown in GRAINS else _group(breakdown)
+        add(_rolled_up(scope, Period(period.start, cut), by_day, rolled))
+
+    for plan in scan_plans(scope, closing_end=end, now=now, parts=parts, percentile=percentile):
+        since = midnight(cut) if plan.part in rolled else start
+        rows = plan.rows.filter(**{f"{plan.date_field}__gte": since, f"{plan.date_field}__lt": end})
+        by = group(plan.date_field, via_case=plan.via_case)
+        counted = _scan(rows, by, plan.aggregates)
+        if plan.part == "closed" and percentile:
             if vendor == "postgresql":
-                total_p90 = closed.aggregate(p90=_closed_aggregates(vendor)["p90"])["p90"]
+                p90 = {key: row["p90"] for key, row in counted.items() if row.get("p90") is not None}
             else:
-                total_p90 = _percentile_by_window(closed, None).get(None)
-    if "follow_up" in parts:
-        created = _follow_ups(scope).filter(created_at__gte=start, created_at__lt=end)
-        created = created.filter(Q(done_at__isnull=True) | ~Q(outcome=""))
-        add(_scan(created, group("created_at", via_case=True), _follow_up_aggregates(now)))
-    if "satisfaction" in parts:
-        answered = _follow_ups(scope).filter(done_at__gte=start, done_at__lt=end).exclude(outcome="")
-        add(_scan(answered, group("done_at", via_case=True), _satisfaction_aggregates()))
+                p90 = _percentile_by_window(rows, by)
+            if breakdown != "none":
+                # Percentiles do not add up: the total needs its own query.
+                if vendor == "postgresql":
+                    total_p90 = rows.aggregate(p90=plan.aggregates["p90"])["p90"]
+                else:
+                    total_p90 = _percentile_by_window(rows, None).get(None)
+        add(counted)
 
     households_total = None
     if "households" in parts:
@@ -791,20 +967,51 @@ def compute(
 
     report = Report(period, breakdown, total, groups, generated_at=now)
     if top > 0 and "received" in parts:
-        report.top_categories = top_categories(scope, period, top, total=total.received)
+        report.top_categories = top_categories(scope, period, top, total=total.received, now=now, rollup=rollup)
     return report
 
 
 @_analytic
 def top_categories(
-    scope: ReportScope, period: Period, limit: int = 10, *, total: int | None = None
+    scope: ReportScope,
+    period: Period,
+    limit: int = 10,
+    *,
+    total: int | None = None,
+    now: datetime | None = None,
+    rollup: bool = False,
 ) -> list[CategoryCount]:
-    """The categories (as recorded) with the most cases received in the period; share of all received."""
+    """The categories (as recorded) with the most cases received in the period; share of all received.
+
+    With `rollup`, the days before today are read from the roll-up (see `compute`): one query adds
+    the roll-up's counts and those of the remaining days per category before choosing the largest.
+    """
+    now = now or timezone.now()
     start, end = period.bounds
-    received = counted_cases(scope).filter(received_at__gte=start, received_at__lt=end, category__isnull=False)
-    rows = list(received.values("category_id").annotate(n=Count("pk")).order_by("-n", "category_id")[:limit])
+    cut = _rollup_cut(scope, period, now) if rollup else None
+    since = midnight(cut) if cut else start
+    received = counted_cases(scope).filter(received_at__gte=since, received_at__lt=end, category__isnull=False)
+    if cut is None:
+        rows = list(received.values("category_id").annotate(n=Count("pk")).order_by("-n", "category_id")[:limit])
+    else:
+        rolled = (
+            _rollup_rows(scope, Period(period.start, cut))
+            .filter(received__gt=0, category__isnull=False)
+            .values("category_id")
+            .annotate(n=Sum("received"))
+        )
+        live = received.values("category_id").annotate(n=Count("pk")).order_by()
+        rolled_sql, rolled_params = rolled.query.sql_with_params()
+        live_sql, live_params = live.query.sql_with_params()
+        sql = (
+            f"SELECT category_id, SUM(n) FROM ({rolled_sql} UNION ALL {live_sql}) AS counts "  # noqa: S608
+            "GROUP BY category_id ORDER BY 2 DESC, 1 LIMIT %s"
+        )
+        with connections[received.db].cursor() as cursor:
+            cursor.execute(sql, [*rolled_params, *live_params, limit])
+            rows = [{"category_id": key, "n": int(n)} for key, n in cursor.fetchall()]
     if total is None:
-        total = counted_cases(scope).filter(received_at__gte=start, received_at__lt=end).count()
+        total = compute(scope, period, now=now, top=0, parts={"received"}, rollup=rollup).total.received
     labels = _labels("category", [r["category_id"] for r in rows])
     return [
         CategoryCount(r["category_id"], labels.get(r["category_id"], ""), r["n"], Rate(r["n"], total)) for r in rows
@@ -830,28 +1037,31 @@ def snapshot(scope: ReportScope, breakdown: str = "none", *, now: datetime | Non
             for name, value in values.items():
                 setattr(item, name, getattr(item, name) + (value or 0))
 
+    def scan(rows: QuerySet, aggregates: dict, prefix: str = "", *, most: bool = False) -> dict[Any, dict]:
+        if most and breakdown == "company":
+            return _scan_by_company(rows, aggregates)
+        if prefix:
+            return _scan(rows, _group(breakdown, prefix=prefix, case_ref="case_id"), aggregates)
+        return _scan(rows, group, aggregates)
+
+    # COUNT(*) and counts of indexed columns, so that PostgreSQL can answer from the indexes alone
+    # (COUNT(id) would read every row for its id: the open queue may be most of the table).
     start, end = today.bounds
-    add(_scan(cases.filter(received_at__gte=start, received_at__lt=end), group, {"received_today": Count("pk")}))
+    add(scan(cases.filter(received_at__gte=start, received_at__lt=end), {"received_today": Count("*")}))
     # Merged duplicates are closed, so the open queue needs no test on `merged_into`, and the
     # (project, status) index answers the counts without reading the table.
     queue = scope.cases.order_by()
     open_or_paused = queue.filter(status__in=OPEN_STATUSES | PAUSED_STATUSES)
-    add(
-        _scan(
-            open_or_paused,
-            group,
-            {"open": Count("pk"), "suspended": Count("pk", filter=Q(status__in=PAUSED_STATUSES))},
-        )
-    )
-    add(_scan(queue.overdue(now), group, {"overdue": Count("pk")}))
-    add(_scan(queue.response_overdue(now), group, {"response_overdue": Count("pk")}))
+    counts = {"open": Count("*"), "suspended": Count("status", filter=Q(status__in=PAUSED_STATUSES))}
+    add(scan(open_or_paused, counts, most=True))
+    add(scan(queue.overdue(now), {"overdue": Count("*")}))
+    add(scan(queue.response_overdue(now), {"response_overdue": Count("*")}))
     pending = _follow_ups(scope).filter(done_at__isnull=True, case__status=CaseStatus.CLOSED)
-    follow_up_group = _group(breakdown, prefix="case__", case_ref="case_id")
     add(
-        _scan(
+        scan(
             pending,
-            follow_up_group,
-            {"follow_ups_pending": Count("pk"), "follow_ups_overdue": Count("pk", filter=Q(due__lt=now))},
+            {"follow_ups_pending": Count("*"), "follow_ups_overdue": Count("due", filter=Q(due__lt=now))},
+            prefix="case__",
         )
     )
     total = Snapshot(None, _("Total"))
@@ -881,6 +1091,8 @@ def hot_spots(
     history: int = 8,
     min_count: int = 5,
     sigmas: int = 2,
+    now: datetime | None = None,
+    rollup: bool = False,
 ) -> dict[str, list[HotSpot]]:
     """Buildings, categories (or projects, areas) with an unusual cluster of cases received in `period`.
 
@@ -890,23 +1102,40 @@ def hot_spots(
     (group of each dimension, period) in a common table expression; per dimension and group the
     outer queries take the count c of this period and, over the history, S = Σn and Q = Σn², and
     keep the groups with H·c − S > k·√(H·Q − S²), squared so that no square root is needed (SQLite
-    has none by default).
+    has none by default). With `rollup`, the counts of the days before today come from the roll-up
+    (projects and categories only; see `compute`) and join those of the requests in the same table
+    expression.
     """
     for dimension in dimensions:
         if dimension not in HOT_SPOT_DIMENSIONS:
             raise ValueError(dimension)
     periods = [period.shift(grain, -k) for k in range(history, 0, -1)] + [period]
-    start, end = periods[0].bounds[0], period.bounds[1]
+    window = Period(periods[0].start, period.end)
+    start, end = window.bounds
     keys = {f"g{i}": _group(dimension) for i, dimension in enumerate(dimensions)}
+    cut = None
+    if rollup and set(dimensions) <= ROLLUP_HOT_SPOT_DIMENSIONS:
+        cut = _rollup_cut(scope, window, now or timezone.now())
     counts = (
         counted_cases(scope)
-        .filter(received_at__gte=start, received_at__lt=end)
+        .filter(received_at__gte=midnight(cut) if cut else start, received_at__lt=end)
         .annotate(**keys, bucket=_bucket("received_at", periods))
         .values(*keys, "bucket")
         .annotate(n=Count("pk"))
         .order_by()
     )
     sql, params = counts.query.sql_with_params()
+    if cut is not None:
+        rolled = (
+            _rollup_rows(scope, Period(window.start, cut))
+            .filter(received__gt=0)
+            .annotate(**keys, bucket=_bucket("day", periods, dates=True))
+            .values(*keys, "bucket")
+            .annotate(n=Sum("received"))
+            .order_by()
+        )
+        rolled_sql, rolled_params = rolled.query.sql_with_params()
+        sql, params = f"{rolled_sql} UNION ALL {sql}", (*rolled_params, *params)
     h = history
     current = f"SUM(CASE WHEN bucket = {h} THEN n ELSE 0 END)"
     total = f"SUM(CASE WHEN bucket < {h} THEN n ELSE 0 END)"

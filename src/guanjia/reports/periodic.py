@@ -14,6 +14,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from guanjia.cases.models import Case
+from guanjia.core.db_router import replica_reads
 from guanjia.estate.models import Unit
 from guanjia.org.models import Area, Company, Project
 
@@ -118,6 +119,7 @@ def scope_of_report(level: str, scope_id: int) -> ReportScope:
     return ReportScope(cases=cases, units=units, restricted=True, level=level, name=name)
 
 
+@replica_reads()
 def report_data(kind: str, level: str, scope_id: int, period: Period) -> dict:
     """The figures of one report as plain JSON data: what `Report.snapshot` freezes."""
     scope = scope_of_report(level, scope_id)

@@ -5,10 +5,12 @@ from typing import Literal
 
 from ninja import Field, Schema
 
+from guanjia.core.schemas import FilterInput
+
 from .metrics import BREAKDOWNS
 
 
-class MetricsQuery(Schema):
+class MetricsQuery(FilterInput):
     start: date | None = Field(
         None, description="First day (Beijing date). Without start and end: the current calendar month."
     )
