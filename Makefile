@@ -15,6 +15,7 @@ lint:
 	.venv/bin/ruff format --check .
 	.venv/bin/guanjia check
 	.venv/bin/guanjia makemigrations --check --dry-run
+	.venv/bin/python scripts/audit_deps.py
 
 test:
 	scripts/setup.sh --test

@@ -1,18 +1,23 @@
 """Report scenarios on the 1,000,000-request database of bench_cases.py: dashboards and monthly figures.
 
     .venv/bin/python bench/bench_cases.py load                  # once: the database (see bench/README.md)
-    .venv/bin/guanjia migrate reports                           # the report indexes, on that database
+    .venv/bin/guanjia migrate reports                           # the report indexes and the roll-up table
+    psql … -c 'VACUUM ANALYZE'                                  # as autovacuum would have done by now
+    .venv/bin/guanjia rebuild_case_stats                        # the daily roll-up, all days (prints its time)
     .venv/bin/python bench/bench_reports.py                     # every scenario below
     .venv/bin/python bench/bench_reports.py --only dashboard    # scenarios whose name contains this
 
 Without DATABASE_URL the database is SQLite in --var-dir (the one `bench_cases.py load` made there).
-The database is only read. Scenarios:
+The requests are only read; first the daily roll-up is refreshed as the worker does every five
+minutes (`rollup:refresh`: the days touched since its last run; all days if it was never counted).
+Scenarios:
 
 * `dashboard:<level>:<grain>:page:cold|warm`: GET /reports/ (the HTML page, as the console serves
   it) for the first group-scope, company-scope and project-scope user, month and week; cold with
   the dashboard cache off (every figure counted afresh), warm within the cache time;
 * `dashboard:<level>:<grain>:parts`: the same dashboard built once more with each part timed
   (queue now, the period by group, trends, category mix, hot spots), to show where time goes;
+  `…:parts:requests` the same with every figure counted from the requests (no roll-up);
 * `metrics:company:month`: `compute` for a city company's last full month by project (what the
   monthly report needs), and `GET /api/v1/reports/metrics` with the same question.
 
@@ -124,7 +129,7 @@ def last_full_month():
     return Period.of("month", timezone.localdate()).shift("month", -1)
 
 
-def time_parts(scope, grain: str) -> dict[str, float]:
+def time_parts(scope, grain: str, rollup: bool = True) -> dict[str, float]:
     """Milliseconds of each part of `build_dashboard`, run once each as it runs them."""
     from django.utils import timezone
 
@@ -147,14 +152,16 @@ def time_parts(scope, grain: str) -> dict[str, float]:
     with analytic_queries():
         snapshot(scope, child, now=now)
         lap("queue_now")
-        compute(scope, period, child, now=now, top=10)
+        compute(scope, period, child, now=now, top=10, rollup=rollup)
         lap("period_by_group")
         trend_parts = {"received", "closed", "follow_up", "satisfaction"}
-        compute(scope, Period.last(grain, board.TREND_LENGTH, today), grain, now=now, top=0, parts=trend_parts)
+        trend = Period.last(grain, board.TREND_LENGTH, today)
+        compute(scope, trend, grain, now=now, top=0, parts=trend_parts, percentile=False, rollup=rollup)
         lap("trend")
-        compute(scope, period, "category_root", now=now, top=0, parts={"received"})
+        compute(scope, period, "category_root", now=now, top=0, parts={"received"}, rollup=rollup)
         lap("category_mix")
-        hot_spots(scope, period, grain, (board.HOT_SPOT_PLACES[scope.level], "category"))
+        places = (board.HOT_SPOT_PLACES[scope.level], "category")
+        hot_spots(scope, period, grain, places, now=now, rollup=rollup)
         lap("hot_spots")
     return timings
 
@@ -197,17 +204,18 @@ def bench_dashboards(args, info: dict) -> None:
                     }
                 )
             # Where the time goes: each part once, in the order build_dashboard runs them.
-            timings = time_parts(report_scope_for(user), grain)
-            emit(
-                {
-                    "scenario": f"dashboard:{level}:{grain}:parts",
-                    "user": user.username,
-                    "parts_ms": timings,
-                    "total_ms": round(sum(timings.values()), 1),
-                    **info,
-                    "machine": machine(),
-                }
-            )
+            for suffix, rollup in (("", True), (":requests", False)):
+                timings = time_parts(report_scope_for(user), grain, rollup)
+                emit(
+                    {
+                        "scenario": f"dashboard:{level}:{grain}:parts{suffix}",
+                        "user": user.username,
+                        "parts_ms": timings,
+                        "total_ms": round(sum(timings.values()), 1),
+                        **info,
+                        "machine": machine(),
+                    }
+                )
 
 
 def bench_company_month(args, info: dict) -> None:
@@ -260,6 +268,25 @@ def bench_company_month(args, info: dict) -> None:
     )
 
 
+def refresh_rollup(info: dict) -> None:
+    """What the worker does every five minutes, before the dashboards read the roll-up."""
+    from guanjia.reports.rollup import refresh_case_stats
+
+    say("refreshing the daily roll-up …")
+    result = refresh_case_stats()
+    emit(
+        {
+            "scenario": "rollup:refresh",
+            "full": result.full,
+            "days": result.days,
+            "rows": result.rows,
+            "seconds": result.seconds,
+            **info,
+            "machine": machine(),
+        }
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--var-dir", default="/tmp/guanjia-bench-cases")  # noqa: S108 - scratch data
@@ -269,6 +296,7 @@ def main() -> None:
     args = parser.parse_args()
     setup_django(Path(args.var_dir))
     info = db_info()
+    refresh_rollup(info)
     bench_company_month(args, info)
     bench_dashboards(args, info)
 

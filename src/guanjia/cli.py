@@ -4,6 +4,8 @@ guanjia serve            web console and background worker on http://127.0.0.1:8
 guanjia worker           the background worker alone
 guanjia demo [--scale N] load the demo data
 guanjia import FILE      import a unit/owner ledger workbook
+guanjia backup [PATH]    back up the database and media files into one archive
+guanjia restore FILE     restore such an archive into an empty database and verify it
 guanjia <command>        any Django management command (migrate, createsuperuser, …)
 """
 

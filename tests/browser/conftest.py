@@ -36,13 +36,34 @@ def browser():
         browser.close()
 
 
+def watch_console(page):
+    """Keep what the browser reports on `page` in `page.console_problems`: console errors and
+    warnings (Content-Security-Policy violations among them) and uncaught exceptions."""
+    page.console_problems = []
+
+    def on_console(message):
+        if message.type in ("error", "warning"):
+            page.console_problems.append(f"{message.type}: {message.text} ({message.location.get('url', '')})")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: page.console_problems.append(f"pageerror: {error}"))
+    return page
+
+
+def csp_violations(page) -> list[str]:
+    """What the Content-Security-Policy refused on `page`, and Alpine expressions its CSP build could not run."""
+    return [p for p in page.console_problems if "Content Security Policy" in p or "CSP" in p]
+
+
 @pytest.fixture
 def page(browser):
     context = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 900})
-    page = context.new_page()
+    page = watch_console(context.new_page())
     page.set_default_timeout(15000)
     yield page
     context.close()
+    # Every console flow doubles as a check of the security policy (docs/security.md).
+    assert not csp_violations(page), csp_violations(page)
 
 
 @pytest.fixture

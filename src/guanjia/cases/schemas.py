@@ -10,7 +10,7 @@ from typing import Literal
 from django.utils import timezone
 from ninja import Field, Schema
 
-from guanjia.core.schemas import InputSchema
+from guanjia.core.schemas import FilterInput, InputSchema
 from guanjia.estate.identity import mask_phone
 from guanjia.org.permissions import can
 
@@ -301,7 +301,7 @@ class CaseIn(InputSchema):
     risk_government: bool = False
 
 
-class CaseFilters(Schema):
+class CaseFilters(FilterInput):
     project: int | None = Field(None, description="Project id.")
     type: CaseType | None = None
     category: int | None = Field(None, description="Category id; its descendants match too.")
@@ -437,7 +437,7 @@ class FollowUpOut(FollowUpBrief):
         return _name(obj.agent) if obj.agent_id else None
 
 
-class FollowUpFilters(Schema):
+class FollowUpFilters(FilterInput):
     project: int | None = Field(None, description="Project id.")
     due: date | None = Field(None, description="Due on this day (Beijing time).")
     overdue: bool | None = Field(None, description="true: pending and past due.")

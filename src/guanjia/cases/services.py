@@ -22,6 +22,7 @@ from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from guanjia.core.files import safe_file_name
 from guanjia.estate.identity import normalize_phone
 from guanjia.estate.queries import sees_party, sees_unit
 from guanjia.org.scope import sees_project
@@ -698,8 +699,10 @@ def do_add_attachment(actor, case, *, file, name: str = "", task: CaseTask | Non
     _require(actor, "note", case)
     if task is not None and task.case_id != case.pk:
         raise ValidationError({"task": _("This task belongs to another request.")})
+    # Whatever the uploader called the file, it is stored and shown under a plain, short name.
+    file.name = safe_file_name(getattr(file, "name", ""), default="attachment")
     attachment = Attachment.objects.create(
-        case=case, task=task, file=file, name=_text(name) or getattr(file, "name", "")[:200], uploaded_by=actor
+        case=case, task=task, file=file, name=safe_file_name(name or file.name, default=file.name), uploaded_by=actor
     )
     _event(case, actor, EventKind.ATTACHMENT, case.status, data={"attachment": attachment.pk})
     return attachment

@@ -16,13 +16,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import HttpResponseNotAllowed
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from guanjia.core.errors import field_errors
+from guanjia.core.files import file_download
 from guanjia.core.paging import CappedPaginator
 from guanjia.estate.identity import mask_phone
 from guanjia.estate.models import Occupancy, Unit
@@ -65,6 +66,7 @@ from .forms import (
     SplitForm,
     VersionedForm,
 )
+from .models import Attachment
 from .permissions import OFFICE, may, may_accept_as
 from .phrases import render_phrases
 from .queries import (
@@ -463,6 +465,14 @@ def case_detail(request, pk):
         "may_note": may(user, "note", case),
     }
     return render(request, "cases/case_detail.html", context)
+
+
+@login_required
+def case_attachment(request, pk, attachment_pk):
+    """A file of a request the user may see, streamed through that check (never from a public URL)."""
+    case = access_case_by_id(request.user, pk)
+    attachment = get_object_or_404(Attachment, case=case, pk=attachment_pk)
+    return file_download(attachment.file, attachment.name)
 
 
 def _error_lines(error, form=None) -> list[str]:

@@ -13,16 +13,19 @@ from datetime import timedelta
 from functools import wraps
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.template.defaultfilters import filesizeformat
 from django.urls import URLPattern, re_path
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 from ninja.renderers import JSONRenderer
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
@@ -47,6 +50,7 @@ def _titles() -> dict[int, str]:
         404: _("Not found"),
         405: _("Method not allowed"),
         409: _("Conflict"),
+        413: _("Content too large"),
         422: _("Invalid input"),
         429: _("Too many requests"),
         500: _("Server error"),
@@ -133,15 +137,63 @@ class ReadableJSONRenderer(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}
 
 
+class StrictQueryParser(Parser):
+    """A parameter given twice (`?q=a&q=b`) is refused on its field, not silently read as the last value."""
+
+    def parse_querydict(self, data, list_fields, request):
+        result = super().parse_querydict(data, list_fields, request)
+        for key in data:
+            if key not in list_fields and len(data.getlist(key)) > 1:
+                result[key] = data.getlist(key)
+        return result
+
+
 class GuanjiaAPI(NinjaAPI):
     def _get_urls(self):
         urls = super()._get_urls()
         for pattern in urls:
             if isinstance(pattern, URLPattern):
                 pattern.callback = _problem_for_wrong_method(pattern.callback)
-        # Anything else under /api/v1/ is a 404 in the same error format, not an HTML page.
-        urls.append(re_path(r"^.*$", _unknown_path, name="api-unknown"))
+        # Anything else under /api/v1/ is a 404 in the same error format, not an HTML page
+        # (newlines in the path included, which "." would not match).
+        urls.append(re_path(r"^[\s\S]*$", _unknown_path, name="api-unknown"))
         return urls
+
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        _document_problems(schema)
+        return schema
+
+
+def _document_problems(schema) -> None:
+    """Make the OpenAPI document say what the API really sends back on errors.
+
+    ninja documents every response as `application/json`; errors leave as
+    `application/problem+json`. Whatever an operation declares, ninja itself answers 422
+    when a query parameter or the body does not validate (paginated lists gain `limit` and
+    `offset` this way), 400 when the body is not JSON at all and 413 when it is too large.
+    """
+    problem_ref = "#/components/schemas/Problem"
+    problem_body = {PROBLEM_CONTENT_TYPE: {"schema": {"$ref": problem_ref}}}
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            # ninja keys responses by int; JSON keys are strings, so mixing both would serve one
+            # code twice (Swagger UI then refuses the whole document).
+            responses = {str(code): response for code, response in operation.get("responses", {}).items()}
+            operation["responses"] = responses
+            for response in responses.values():
+                content = response.get("content", {})
+                body = content.get("application/json")
+                if body is not None and body.get("schema", {}).get("$ref") == problem_ref:
+                    content[PROBLEM_CONTENT_TYPE] = content.pop("application/json")
+            has_body = "requestBody" in operation
+            has_query = any(parameter.get("in") == "query" for parameter in operation.get("parameters", []))
+            if has_body and "400" not in responses:
+                responses["400"] = {"description": "Bad Request", "content": dict(problem_body)}
+            if has_body and "413" not in responses:
+                responses["413"] = {"description": "Content Too Large", "content": dict(problem_body)}
+            if (has_body or has_query) and "422" not in responses:
+                responses["422"] = {"description": "Unprocessable Entity", "content": dict(problem_body)}
 
 
 def _problem_for_wrong_method(view):
@@ -157,7 +209,10 @@ def _problem_for_wrong_method(view):
     return wrapped
 
 
+@csrf_exempt
 def _unknown_path(request, *args, **kwargs):
+    # Exempt like every API view: otherwise a POST to a wrong address with a stray session
+    # cookie gets the console's HTML CSRF page instead of this 404.
     return problem(request, 404, _("There is no such address in the API."))
 
 
@@ -173,6 +228,7 @@ api = GuanjiaAPI(
     docs_url="/docs",
     auth=[TokenAuth(), SessionAuth()],
     renderer=ReadableJSONRenderer(),
+    parser=StrictQueryParser(),
 )
 
 
@@ -223,6 +279,22 @@ def _on_django_validation_error(request, exc):
 def _on_schema_validation_error(request, exc):
     errors = [{"field": _field_name(error.get("loc", ())), "message": _message(error)} for error in exc.errors]
     return problem(request, 422, _validation_detail(errors), errors=errors, type_=PROBLEM_INVALID)
+
+
+@api.exception_handler(RequestDataTooBig)
+def _on_too_big(request, exc):
+    # A body without a declared length, too large once read (declared ones stop at the middleware).
+    return problem(
+        request,
+        413,
+        _("The request is too large: at most %(size)s can be sent at once.")
+        % {"size": filesizeformat(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)},
+    )
+
+
+@api.exception_handler(SuspiciousOperation)
+def _on_suspicious(request, exc):
+    return problem(request, 400, _("The request could not be read."))
 
 
 @api.exception_handler(IntegrityError)
@@ -291,6 +363,12 @@ def _message(error: dict) -> str:
     if kind in {"less_than_equal", "less_than"}:
         limit = ctx.get("le", ctx.get("lt"))
         return _("Enter a value of at most %(limit)s.") % {"limit": limit}
+    if kind == "null_character":
+        return _("Remove the null character from this text.")
+    if kind == "date_out_of_range":
+        return _("Enter a date between %(first)s and %(last)s.") % {"first": ctx.get("first"), "last": ctx.get("last")}
+    if kind in {"datetime_parsing", "datetime_type", "datetime_from_date_parsing"}:
+        return _("Enter a date and time as YYYY-MM-DDTHH:MM:SS (with an optional time zone), or a date.")
     if kind in {"bool_parsing", "bool_type"}:
         return _("Enter true or false.")
     if kind in {"list_type", "tuple_type", "set_type"}:

@@ -14,6 +14,7 @@ from ninja.pagination import paginate
 
 from guanjia.core.schemas import LinkedLimitOffset, Problem
 from guanjia.org.queries import areas_for, projects_for
+from guanjia.privacy.services import record_party_view
 
 from . import services
 from .models import Entrance, Occupancy, Tag
@@ -223,7 +224,10 @@ def _party(request, party_id: int):
 
 @router.get("/parties/{int:party_id}", response={200: PartyOut, **_READ_ERRORS}, tags=["parties"])
 def get_party(request, party_id: int):
-    return _party(request, party_id)
+    """One party; the read is written to the personal-data access log (guanjia.privacy), like its page."""
+    party = _party(request, party_id)
+    record_party_view(request, party)
+    return party
 
 
 def _party_data(request, data: dict) -> dict:

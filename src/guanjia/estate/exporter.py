@@ -9,6 +9,8 @@ from django.http import FileResponse
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from guanjia.core.xlsx import text_row
+
 Column = tuple[str, Callable[[Any], Any]]
 
 
@@ -23,7 +25,7 @@ def write_xlsx(path, sheet_title: str, columns: list[Column], rows: Iterable[Any
     sheet.append(header)
     count = 0
     for row in rows:
-        sheet.append([_plain(getter(row)) for _title, getter in columns])
+        sheet.append(text_row(sheet, [_plain(getter(row)) for _title, getter in columns]))
         count += 1
     workbook.save(path)
     return count
@@ -44,10 +46,14 @@ def _plain(value):
 
 
 def xlsx_response(filename: str, sheet_title: str, columns: list[Column], rows: Iterable[Any]) -> FileResponse:
-    """An xlsx download of `rows`; the workbook is spooled to a temporary file, not built in memory."""
+    """An xlsx download of `rows`; the workbook is spooled to a temporary file, not built in memory.
+
+    `response.row_count` is the number of rows written (for the personal-data access log).
+    """
     spool = tempfile.TemporaryFile(suffix=".xlsx")
-    write_xlsx(spool, sheet_title, columns, rows)
+    count = write_xlsx(spool, sheet_title, columns, rows)
     spool.seek(0)
     response = FileResponse(spool, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response.row_count = count
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
     return response

@@ -41,6 +41,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from guanjia.core.errors import require
 from guanjia.core.history import snapshot
 from guanjia.core.models import ObjectChange
+from guanjia.core.xlsx import text_row
 from guanjia.org.permissions import can
 from guanjia.org.queries import projects_for
 from guanjia.org.scope import filter_by_scope
@@ -226,7 +227,7 @@ def build_problem_workbook(problems: Iterable[dict]) -> bytes:
     sheet = workbook.create_sheet(_("Problems")[:31])
     sheet.append([_("Sheet"), _("Row"), _("Column"), _("Problem")])
     for problem in problems:
-        sheet.append([problem["sheet"], problem["row"] or None, problem["column"], problem["message"]])
+        sheet.append(text_row(sheet, [problem["sheet"], problem["row"] or None, problem["column"], problem["message"]]))
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

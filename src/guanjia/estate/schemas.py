@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from ninja import Field, Schema
 
-from guanjia.core.schemas import InputSchema
+from guanjia.core.schemas import FilterInput, InputSchema, null_clears
 from guanjia.org.permissions import can
 
 from .choices import Gender, OccupancyRole, PartyKind, UnitKind, UnitStatus
@@ -60,7 +60,7 @@ class BuildingPatch(InputSchema):
     area: int | None = Field(None, description="Area id; null removes the building from its area.")
 
 
-class BuildingFilters(Schema):
+class BuildingFilters(FilterInput):
     project: int | None = Field(None, description="Project id.")
     area: int | None = Field(None, description="Area id.")
 
@@ -117,8 +117,10 @@ class UnitPatch(InputSchema):
     handed_over_on: date | None = None
     note: str | None = Field(None, max_length=200)
 
+    _null_clears = null_clears("note")
 
-class UnitFilters(Schema):
+
+class UnitFilters(FilterInput):
     project: int | None = Field(None, description="Project id.")
     building: int | None = Field(None, description="Building id.")
     entrance: int | None = Field(None, description="Entrance id.")
@@ -176,7 +178,8 @@ class PartyIn(InputSchema):
 
 class PartyPatch(InputSchema):
     kind: PartyKind | None = None
-    name: str | None = Field(None, min_length=1, max_length=100)
+    # Leave it out to keep the name; a party cannot be without one, so null is refused.
+    name: str = Field(None, min_length=1, max_length=100)
     gender: Gender | None = None
     phone: str | None = Field(None, max_length=30)
     phone2: str | None = Field(None, max_length=30)
@@ -185,8 +188,11 @@ class PartyPatch(InputSchema):
     tags: list[str] | None = Field(None, description="Replaces the party's tags.")
     note: str | None = None
 
+    _null_clears = null_clears("phone", "phone2", "id_number", "note")
+    _null_is_unknown = null_clears("gender", to=Gender.UNKNOWN)
 
-class PartyFilters(Schema):
+
+class PartyFilters(FilterInput):
     project: int | None = Field(None, description="Registered at, or living in a unit of, this project.")
     tag: str | None = Field(None, description="Tag name.")
     q: str | None = Field(

@@ -23,6 +23,9 @@ PERMISSIONS: dict[tuple[str, str], frozenset[str]] = {
     ("cases", "export"): _OFFICE | {Role.INSPECTOR},
     # Periodic reports (reports.services): write the commentary and submit; butlers write the weekly area report.
     ("report", "submit"): _OFFICE | {Role.BUTLER},
+    # Case collection (reports.casebook): mark a request as typical and write it up; review (publish, return, withdraw).
+    ("case_study", "write"): _OFFICE,
+    ("case_study", "review"): frozenset({Role.ADMIN, Role.MANAGER, Role.TEAM_LEAD}),
     # Full phone numbers: the people who call owners back. Others see 138****5678.
     ("phone", "view_full"): _OFFICE | {Role.BUTLER, Role.FRONT_DESK},
     # Hotline (guanjia.telephony): the call system posts events with a token of a dedicated account
@@ -33,6 +36,11 @@ PERMISSIONS: dict[tuple[str, str], frozenset[str]] = {
     ("call", "supervise"): frozenset({Role.ADMIN, Role.MANAGER, Role.TEAM_LEAD, Role.INSPECTOR}),
     # WeChat drafts (guanjia.wechat): read the followers' messages and turn them into requests.
     ("wechat", "convert"): _OFFICE | {Role.FRONT_DESK},
+    # Personal data (guanjia.privacy, docs/privacy.md). Every use is written to the access log.
+    ("id_number", "reveal"): _OFFICE,  # show one whole ID number, on request
+    ("party", "export_data"): _OFFICE,  # everything held about one person (PIPL right of access)
+    ("party", "anonymise"): frozenset({Role.ADMIN}),  # irreversible (PIPL right of deletion)
+    ("privacy", "view_log"): frozenset({Role.ADMIN, Role.MANAGER}),  # browse the access log of their scope
 }
 
 

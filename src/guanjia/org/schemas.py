@@ -4,7 +4,7 @@ from datetime import date
 
 from ninja import Field, Schema
 
-from guanjia.core.schemas import InputSchema
+from guanjia.core.schemas import FilterInput, InputSchema, null_clears
 
 
 class ProjectOut(Schema):
@@ -18,7 +18,7 @@ class ProjectOut(Schema):
     delivered_on: date | None
 
 
-class ProjectFilters(Schema):
+class ProjectFilters(FilterInput):
     company: int | None = Field(None, description="City company id.")
     q: str | None = Field(None, description="Part of the project's name or code.")
 
@@ -39,3 +39,5 @@ class ProjectPatch(InputSchema):
     address: str | None = Field(None, max_length=200)
     property_company: str | None = Field(None, max_length=100)
     delivered_on: date | None = None
+
+    _null_clears = null_clears("address", "property_company")

@@ -5,7 +5,7 @@ from typing import Literal
 
 from ninja import Field, Schema
 
-from guanjia.core.schemas import InputSchema
+from guanjia.core.schemas import FilterInput, InputSchema
 
 from .choices import CallState
 
@@ -64,7 +64,7 @@ class CallOut(Schema):
         return getattr(obj, "recorded_now", True)
 
 
-class CallFilters(Schema):
+class CallFilters(FilterInput):
     project: int | None = None
     state: CallState | None = None
     agent: int | None = None

@@ -52,14 +52,17 @@ class WeChatGateway:
         return None
 
 
+FREE_TEXT_PARAMS = {"summary", "note"}
+
+
 class LogWeChatGateway(WeChatGateway):
     """Writes each template message to the log instead of sending it: the default, for demos and tests."""
 
     def send_template(self, openid: str, kind: str, params: Mapping[str, str], url: str = "") -> str:
         message_id = f"log-{uuid.uuid4().hex[:12]}"
-        logger.info(
-            "WeChat %s to %s kind=%s params=%s url=%s", message_id, mask_openid(openid), kind, dict(params), url
-        )
+        # The summary and note are an owner's own words (names, addresses): logged by length only.
+        shown = {k: (f"<{len(str(v))} characters>" if k in FREE_TEXT_PARAMS else v) for k, v in params.items()}
+        logger.info("WeChat %s to %s kind=%s params=%s url=%s", message_id, mask_openid(openid), kind, shown, url)
         return message_id
 
 

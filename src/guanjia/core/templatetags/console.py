@@ -20,18 +20,25 @@ def can(user, kind: str, action: str) -> bool:
 
 
 # Changes recorded under names that are not model fields (see the services' `extra`).
-_EXTRA_LABELS = {"occupancy": lambda: _("Occupancy")}
+_EXTRA_LABELS = {"occupancy": lambda: _("Occupancy"), "anonymised": lambda: _("Anonymised")}
 
 
-@register.inclusion_tag("core/_history.html")
-def history(instance: models.Model, limit: int = 50) -> dict:
-    """The change history of an object: time, user, action, and each field's before → after."""
+@register.inclusion_tag("core/_history.html", takes_context=True)
+def history(context, instance: models.Model, limit: int = 50) -> dict:
+    """The change history of an object: time, user, action, and each field's before → after.
+
+    Phones are masked for roles that see masked phones elsewhere (`guanjia.privacy.masking`).
+    """
+    from guanjia.privacy.masking import history_value
+
+    user = context.get("user")
     labels = field_labels(type(instance))
     entries = []
     for change in history_for(instance)[:limit]:
         fields = []
         for name, values in change.changes.items():
             before, after = [*values, None, None][:2] if isinstance(values, list) else (None, values)
+            before, after = history_value(user, name, before), history_value(user, name, after)
             label = labels.get(name) or (_EXTRA_LABELS[name]() if name in _EXTRA_LABELS else name)
             fields.append({"label": label, "before": before, "after": after})
         entries.append({"change": change, "fields": fields})

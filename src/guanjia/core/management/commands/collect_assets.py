@@ -9,7 +9,8 @@ ASSETS = {
     "tabler/tabler.min.css": "@tabler/core/dist/css/tabler.min.css",
     "tabler/tabler.min.js": "@tabler/core/dist/js/tabler.min.js",
     "htmx/htmx.min.js": "htmx.org/dist/htmx.min.js",
-    "alpinejs/cdn.min.js": "alpinejs/dist/cdn.min.js",
+    # Alpine's CSP build: it evaluates x-/@ expressions without eval, as the Content-Security-Policy requires.
+    "alpinejs/csp.min.js": "@alpinejs/csp/dist/cdn.min.js",
     "echarts/echarts.min.js": "echarts/dist/echarts.min.js",
 }
 

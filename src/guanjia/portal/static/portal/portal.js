@@ -5,6 +5,7 @@
  *   upright and drops its EXIF (GPS included) before it leaves the phone; the server checks and
  *   re-encodes again. The input's files are replaced through DataTransfer, so the form posts normally.
  * - The sign-in page's "send again" countdown, and the stars' words.
+ * - Forms that ask before they are sent (data-ask).
  */
 (function () {
   "use strict";
@@ -141,6 +142,13 @@
       if (out && e.target.value) out.textContent = words[parseInt(e.target.value, 10) - 1] || "";
     });
   }
+
+  // <form data-ask="question">: asks before submitting (the page's security policy allows no inline
+  // handlers). Captured, so a declined form never reaches the form's own listeners (data-once).
+  document.addEventListener("submit", function (e) {
+    var form = e.target, ask = form.getAttribute && form.getAttribute("data-ask");
+    if (ask && !window.confirm(ask)) { e.preventDefault(); e.stopPropagation(); }
+  }, true);
 
   document.addEventListener("DOMContentLoaded", function () {
     Array.prototype.forEach.call(document.querySelectorAll("input[type=file][data-photos]"), setupPhotos);
