@@ -86,6 +86,7 @@ def test_exit_status(monkeypatch, capsys, verdicts, strict, status):
     monkeypatch.setattr(audit, "run_pip_audit", lambda ignore: (next(runs), ["pip"]))
     monkeypatch.setattr(audit, "run_npm_audit", lambda ignore: (next(runs), ["npm"]))
     monkeypatch.setenv("GUANJIA_AUDIT_STRICT", "1" if strict else "")
+    monkeypatch.delenv("GUANJIA_AUDIT", raising=False)
     assert audit.main() == status
 
 
