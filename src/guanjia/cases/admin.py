@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from guanjia.core.admin import HistoryAdminMixin
+from guanjia.core.admin import HistoryAdminMixin, ReadOnlyAdmin
 
 from .models import Case, CaseEvent, CaseTask, Category, CompanyCalendar, FollowUp, RoutingRule, SlaPolicy
 
@@ -28,19 +28,6 @@ class RoutingRuleAdmin(HistoryAdminMixin, admin.ModelAdmin):
 @admin.register(CompanyCalendar)
 class CompanyCalendarAdmin(HistoryAdminMixin, admin.ModelAdmin):
     list_display = ("company",)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Requests change only through the services, which keep the timeline; here they can be read."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Case)

@@ -3,22 +3,31 @@ from django.contrib import admin
 from .models import ApiToken, ObjectChange
 
 
-@admin.register(ObjectChange)
-class ObjectChangeAdmin(admin.ModelAdmin):
-    """Change history is evidence: it can be read here, never edited or deleted."""
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows that only the services write (logs, evidence, messages): the admin lists and reads them.
 
-    list_display = ("time", "user", "action", "content_type", "object_repr", "source")
-    list_filter = ("action", "content_type", "source")
-    search_fields = ("object_repr",)
+    `deletable` lets an administrator remove rows that are not evidence, e.g. old notifications.
+    """
 
-    def has_add_permission(self, request):
+    deletable = False
+
+    def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
 
     def has_delete_permission(self, request, obj=None):
-        return False
+        return self.deletable and super().has_delete_permission(request, obj)
+
+
+@admin.register(ObjectChange)
+class ObjectChangeAdmin(ReadOnlyAdmin):
+    """Change history is evidence: it can be read here, never edited or deleted."""
+
+    list_display = ("time", "user", "action", "content_type", "object_repr", "source")
+    list_filter = ("action", "content_type", "source")
+    search_fields = ("object_repr",)
 
 
 @admin.register(ApiToken)

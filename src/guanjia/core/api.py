@@ -220,7 +220,9 @@ api = GuanjiaAPI(
     title="Guanjia API",
     version="1",
     description=(
-        "The unit ledger of Guanjia: projects, buildings, units, parties and occupancies. "
+        "Guanjia's customer service: the unit ledger (projects, buildings, units, parties, occupancies), "
+        "service requests with their tasks and follow-up calls, telephony events and report figures. "
+        "Every answer holds only what the caller's role and scope cover. "
         "Authenticate with `Authorization: Bearer gj_…` (issued by `guanjia issue_token`) or the "
         "console session. Errors are RFC 9457 problem details with an `errors` list naming each field."
     ),

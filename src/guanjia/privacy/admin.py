@@ -1,19 +1,8 @@
 from django.contrib import admin
 
+from guanjia.core.admin import ReadOnlyAdmin
+
 from .models import PartyAnonymisation, PersonalDataAccess
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """The log and the anonymisations are written by the services only; the admin reads them."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(PersonalDataAccess)

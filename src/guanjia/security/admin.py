@@ -8,6 +8,8 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from guanjia.core.admin import ReadOnlyAdmin
+
 from .models import FailedSignIn, SignInLockout, SignInRecord
 from .signin import do_unlock
 
@@ -25,16 +27,11 @@ class LockedOutFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class AxesRowAdmin(ReadOnlyAdmin):
     """Rows written by django-axes: listed, never edited, and not opened one by one."""
 
     list_display_links = None
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+    deletable = True
 
 
 @admin.register(SignInLockout)
@@ -68,7 +65,7 @@ class SignInLockoutAdmin(admin.ModelAdmin):
 
 
 @admin.register(SignInRecord)
-class SignInRecordAdmin(ReadOnlyAdmin):
+class SignInRecordAdmin(AxesRowAdmin):
     list_display = ("signed_in_at", "user", "address", "browser", "signed_out_at")
     search_fields = ("username", "=ip_address")
     date_hierarchy = "attempt_time"
@@ -95,7 +92,7 @@ class SignInRecordAdmin(ReadOnlyAdmin):
 
 
 @admin.register(FailedSignIn)
-class FailedSignInAdmin(ReadOnlyAdmin):
+class FailedSignInAdmin(AxesRowAdmin):
     list_display = ("failed_at", "user", "address", "page", "locked")
     list_filter = (LockedOutFilter,)
     search_fields = ("username", "=ip_address")

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from guanjia.core.admin import HistoryAdminMixin
+from guanjia.core.admin import HistoryAdminMixin, ReadOnlyAdmin
 
 from .models import Call, CallEvent, HotlineAgent, HotlineLine
 
@@ -30,16 +30,11 @@ class CallEventInline(admin.TabularInline):
 
 
 @admin.register(Call)
-class CallAdmin(admin.ModelAdmin):
+class CallAdmin(ReadOnlyAdmin):
     """Calls are written by the call system's events only: readable here, not editable."""
 
     list_display = ("provider_call_id", "started_at", "line", "project", "agent", "state", "duration")
     list_filter = ("state", "line")
     search_fields = ("provider_call_id", "caller")
     inlines = [CallEventInline]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+    deletable = True

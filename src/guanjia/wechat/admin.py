@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from guanjia.core.admin import HistoryAdminMixin
+from guanjia.core.admin import HistoryAdminMixin, ReadOnlyAdmin
 
 from .models import DraftCase, TemplateMessage, WeChatFollower, WeChatMessage
 
@@ -19,27 +19,25 @@ class WeChatFollowerAdmin(HistoryAdminMixin, admin.ModelAdmin):
         return False
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
+class MessageAdmin(ReadOnlyAdmin):
+    """Written by the WeChat gateway; an administrator may clear old rows."""
 
-    def has_change_permission(self, request, obj=None):
-        return False
+    deletable = True
 
 
 @admin.register(DraftCase)
-class DraftCaseAdmin(ReadOnlyAdmin):
+class DraftCaseAdmin(MessageAdmin):
     list_display = ("__str__", "project", "status", "images", "case", "handled_by")
     list_filter = ("status",)
 
 
 @admin.register(WeChatMessage)
-class WeChatMessageAdmin(ReadOnlyAdmin):
+class WeChatMessageAdmin(MessageAdmin):
     list_display = ("msg_id", "follower", "msg_type", "sent_at", "draft")
     list_filter = ("msg_type",)
 
 
 @admin.register(TemplateMessage)
-class TemplateMessageAdmin(ReadOnlyAdmin):
+class TemplateMessageAdmin(MessageAdmin):
     list_display = ("kind", "follower", "case", "created_at", "delivered_at", "delivery_error")
     list_filter = ("kind",)
