@@ -160,7 +160,11 @@ def _aware(moment: datetime) -> datetime:
 @router.get("/cases", response={200: list[CaseOut], **_LIST_ERRORS}, tags=["cases"], summary="List requests")
 @paginate(LinkedLimitOffset)
 def list_cases(request, filters: Query[CaseFilters]):
-    """Requests in the user's scope, newest first. Saved views are the boolean filters (only `true` filters)."""
+    """Requests in the user's scope, newest first. Saved views are the boolean filters (only `true` filters).
+
+    `overdue` and `due_today` list by resolution deadline, the most pressing first, as the workbench does;
+    a search (`q`) lists the best matches first.
+    """
     cases = cases_for(request.user)
     for field, lookup in (
         ("project", "project_id"),
@@ -197,6 +201,8 @@ def list_cases(request, filters: Query[CaseFilters]):
     q = (filters.q or "").strip()
     if q:
         return search_cases(cases, q).order_by(*SEARCH_ORDER)
+    if filters.overdue or filters.due_today:
+        return cases.order_by("resolution_due", "id")
     return cases.order_by("-received_at", "-id")
 
 

@@ -420,7 +420,7 @@ def load_cases(
         if text.leak:
             result.leak_cases += 1
         row = tuple(value(r.get(f.attname, None)) for f in case_fields)
-        link = (case_id, unit[0]) if unit else None
+        link = (case_id, unit[0], value(r["received_at"])) if unit else None
         follow_up = None
         if status == "closed":
             fu = {
@@ -449,7 +449,7 @@ def load_cases(
                 if follow_up:
                     follow_ups.append(follow_up)
             write(Case._meta.db_table, columns, rows)
-            write(through, ["case_id", "unit_id"], links)
+            write(through, ["case_id", "unit_id", "received_at"], links)
             write(FollowUp._meta.db_table, [f.column for f in fu_fields], follow_ups)
             written += count
             result.unit_links += len(links)

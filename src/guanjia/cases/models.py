@@ -231,14 +231,18 @@ class Case(TimeStampedModel):
     """
 
     number = models.CharField(_("number"), max_length=24, unique=True, editable=False)
-    project = models.ForeignKey(Project, verbose_name=_("project"), on_delete=models.PROTECT, related_name="cases")
+    # project, owner, department and assignee are looked up through the composite indexes in Meta,
+    # which begin with them; single-column indexes as well would only slow down every intake.
+    project = models.ForeignKey(
+        Project, verbose_name=_("project"), on_delete=models.PROTECT, related_name="cases", db_index=False
+    )
     case_type = models.CharField(_("type"), max_length=12, choices=CaseType.choices)
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
     category = models.ForeignKey(
         Category, verbose_name=_("category"), null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
     )
     severity = models.CharField(_("severity"), max_length=10, choices=Severity.choices, default=Severity.NORMAL)
-    units = models.ManyToManyField(Unit, verbose_name=_("units"), blank=True, related_name="cases")
+    units = models.ManyToManyField(Unit, verbose_name=_("units"), blank=True, related_name="cases", through="CaseUnit")
     party = models.ForeignKey(
         Party, verbose_name=_("customer"), null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
     )
@@ -248,10 +252,20 @@ class Case(TimeStampedModel):
     received_at = models.DateTimeField(_("received at"), default=timezone.now)
 
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("first-contact owner"), on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("first-contact owner"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     department = models.ForeignKey(
-        Department, verbose_name=_("department"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        Department,
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -260,6 +274,7 @@ class Case(TimeStampedModel):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     status = models.CharField(_("status"), max_length=20, choices=CaseStatus.choices, default=CaseStatus.RECORDED)
     # Where a suspended case returns to when it resumes.
@@ -353,6 +368,28 @@ class Case(TimeStampedModel):
     @property
     def customer_name(self) -> str:
         return self.party.name if self.party_id else self.caller_name
+
+
+class CaseUnit(models.Model):
+    """A unit a request concerns.
+
+    `received_at` repeats the request's (it never changes after intake) so that the repeat-complaint
+    check (`repeat.find_repeat_of`) reads a unit's requests of the last 30 days, newest first, from one
+    index instead of every request the unit ever had.
+    """
+
+    # Look-ups by case use the unique (case, unit) index, by unit the (unit, received_at) one.
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, db_index=False)
+    unit = models.ForeignKey(Unit, on_delete=models.CASCADE, db_index=False)
+    received_at = models.DateTimeField(null=True)
+
+    class Meta:
+        db_table = "cases_case_units"
+        unique_together = [("case", "unit")]
+        indexes = [models.Index(fields=["unit", "received_at", "case"], name="case_unit_received")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} · {self.unit_id}"
 
 
 class CaseEventQuerySet(models.QuerySet):

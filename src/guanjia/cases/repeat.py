@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 from .choices import CaseType
 from .config import descendant_ids
-from .models import Case, Category
+from .models import Case, CaseUnit, Category
 
 REPEAT_WINDOW = timedelta(days=30)
 REPEAT_TYPES = frozenset({CaseType.COMPLAINT, CaseType.REPAIR})
@@ -49,17 +49,21 @@ def find_repeat_of(
     unit_ids = [getattr(u, "pk", u) for u in units]
     if case_type not in REPEAT_TYPES or category is None or not unit_ids or project is None:
         return None
-    return (
-        Case.objects.filter(
-            project=project,
-            case_type__in=REPEAT_TYPES,
-            category_id__in=family_ids(category_family(category)),
-            units__in=unit_ids,
+    # Walk the units' links newest first (index case_unit_received) and stop at the first request that
+    # matches: a busy unit's older history is never read.
+    link = (
+        CaseUnit.objects.filter(
+            unit_id__in=unit_ids,
             received_at__gte=received_at - REPEAT_WINDOW,
             received_at__lte=received_at,
-            merged_into__isnull=True,
+            case__project=project,
+            case__case_type__in=REPEAT_TYPES,
+            case__category_id__in=family_ids(category_family(category)),
+            case__merged_into__isnull=True,
         )
-        .order_by("-received_at", "-id")
-        .only("id", "number", "project_id", "received_at")
+        .order_by("-received_at", "-case_id")
+        .select_related("case")
+        .only("case__id", "case__number", "case__project_id", "case__received_at")
         .first()
     )
+    return link.case if link is not None else None

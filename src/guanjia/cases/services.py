@@ -46,7 +46,7 @@ from .choices import (
     Visibility,
 )
 from .errors import CaseConflict, CaseTransitionError
-from .models import Attachment, Case, CaseEvent, CaseTask, Category, FollowUp
+from .models import Attachment, Case, CaseEvent, CaseTask, CaseUnit, Category, FollowUp
 from .numbering import next_case_number
 from .permissions import may, may_accept_as
 from .queries import cases_for
@@ -285,7 +285,7 @@ def do_record_case(
             )
             apply_sla(case)
             case.save()
-            Case.units.through.objects.bulk_create([Case.units.through(case=case, unit=u) for u in units])
+            CaseUnit.objects.bulk_create([CaseUnit(case=case, unit=u, received_at=case.received_at) for u in units])
             index_search_text(case)
             found = route_case(case, {u.building_id for u in units}) if route else None
             _event(
@@ -747,7 +747,7 @@ def do_merge_cases(actor, duplicate, *, into, expected_version: int | None, note
         note=_text(note),
         data={"into": into.pk, "number": into.number, "cancelled_tasks": cancelled},
     )
-    into.units.add(*duplicate.units.all())
+    into.units.add(*duplicate.units.all(), through_defaults={"received_at": into.received_at})
     _save(into)
     refresh_search_text(into)
     _event(into, actor, EventKind.MERGE_RECEIVED, into.status, data={"from": duplicate.pk, "number": duplicate.number})

@@ -295,6 +295,19 @@ def test_list_filters(api, cw):
     assert errors_of(api(cw.manager).get("/cases", {"overdue": "maybe"})).keys() == {"overdue"}
 
 
+def test_the_overdue_view_lists_the_most_overdue_first(api, cw):
+    now = timezone.now()
+    # Received in one order, due in the other: the list follows the deadline, not the arrival.
+    first = record(cw.specialist, cw.project, received_at=now - timedelta(days=3))
+    second = record(cw.specialist, cw.project, received_at=now - timedelta(days=1))
+    Case.objects.filter(pk=first.pk).update(resolution_due=now - timedelta(hours=1))
+    Case.objects.filter(pk=second.pk).update(resolution_due=now - timedelta(hours=5))
+    assert ids(api(cw.manager).get("/cases", {"overdue": "true"})) == [second.pk, first.pk]
+    assert ids(api(cw.manager).get("/cases")) == [second.pk, first.pk]
+    Case.objects.filter(pk=second.pk).update(resolution_due=now - timedelta(minutes=30))
+    assert ids(api(cw.manager).get("/cases", {"overdue": "true"})) == [first.pk, second.pk]
+
+
 def test_list_costs_a_bounded_number_of_queries(api, cw, django_assert_max_num_queries):
     for n in range(6):
         case = record(cw.specialist, cw.project, units=[cw.unit_a], party=cw.owner_a)

@@ -109,3 +109,19 @@ def test_category_family_is_the_second_level_ancestor(db):
     assert category_family(leaf) == category("工程质量", "渗漏")
     assert category_family(category("工程质量", "渗漏")) == category("工程质量", "渗漏")
     assert category_family(category("邻里纠纷")) == category("邻里纠纷")
+
+
+def test_a_unit_merged_into_a_request_counts_from_that_request_on(cw, leak):
+    # The duplicate names another unit; after the merge the survivor (the leak of 20 days ago) covers it,
+    # so a new leak there is a repeat of the survivor.
+    duplicate = record(
+        cw.specialist,
+        cw.project,
+        description="楼上漏水",
+        units=[cw.unit_a],
+        category=category("工程质量", "渗漏", "卫生间渗漏"),
+        received_at=days_ago(40),
+    )
+    s.do_merge_cases(cw.specialist, duplicate, into=leak, expected_version=duplicate.version)
+    assert again(cw, units=[cw.unit_a]).repeat_of == leak
+    assert {link.received_at for link in leak.units.through.objects.filter(case=leak)} == {leak.received_at}
