@@ -213,7 +213,7 @@ class CaseQuerySet(models.QuerySet):
         return self.filter(status=CaseStatus.CLOSED, follow_ups__done_at__isnull=True).distinct()
 
     def at_risk(self):
-        """Open or suspended cases with a risk flag (the "major" queue); `case_at_risk_received` serves it."""
+        """Open or suspended cases with a risk flag (the "major" queue); `case_at_risk_newest` serves it."""
         return self.filter(AT_RISK, status__in=OPEN_STATUSES | PAUSED_STATUSES)
 
 
@@ -342,12 +342,18 @@ class Case(TimeStampedModel):
             models.Index(fields=["project", "status", "-received_at", "-id"], name="case_project_status_received"),
             models.Index(fields=["-received_at", "-id"], name="case_received"),
             models.Index(fields=["project", "status"], name="case_project_status"),
+            # The overdue and due-today lists, most pressing first, across all projects in scope:
+            # read in deadline order and stopped after one page instead of sorting every match.
+            models.Index(
+                fields=["resolution_due", "id"],
+                condition=Q(status__in=sorted(OPEN_STATUSES)),
+                name="case_open_by_due",
+            ),
             # Overdue and due-today queues of a project: open statuses by resolution deadline.
             models.Index(fields=["project", "status", "resolution_due"], name="case_project_status_due"),
-            # The major queue: a few flagged requests among a million.
-            models.Index(
-                fields=["project", "status", "-received_at", "-id"], condition=AT_RISK, name="case_at_risk_received"
-            ),
+            # The major queue: a few flagged requests among a million, newest first, whatever the
+            # projects and statuses asked for (they filter the walk; a prefix on them would need a sort).
+            models.Index(fields=["-received_at", "-id"], condition=AT_RISK, name="case_at_risk_newest"),
             models.Index(fields=["assignee", "status"], name="case_assignee_status"),
             models.Index(fields=["department", "status"], name="case_department_status"),
             models.Index(fields=["owner", "status"], name="case_owner_status"),

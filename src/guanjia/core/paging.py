@@ -15,7 +15,9 @@ COUNT_CAP = 1_000
 def capped_count(queryset: QuerySet, cap: int | None = None) -> tuple[int, bool]:
     """(count, capped): the number of rows, or `cap` (default COUNT_CAP) and True when there are more."""
     cap = COUNT_CAP if cap is None else cap
-    found = queryset.order_by().values("pk")[: cap + 1].count()
+    # The list's own order is kept: the planner then counts along the index that serves the page and
+    # stops after cap + 1 rows, where an unordered count may scan the table on a wrong row estimate.
+    found = queryset.values("pk")[: cap + 1].count()
     return (cap, True) if found > cap else (found, False)
 
 
