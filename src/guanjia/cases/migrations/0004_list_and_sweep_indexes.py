@@ -5,64 +5,53 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("cases", "0003_search_index"),
-        ("estate", "0005_occupancy_labels"),
-        ("org", "0001_initial"),
+        ('cases', '0003_search_index'),
+        ('estate', '0005_occupancy_labels'),
+        ('org', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name="category",
-            name="category_name_unique_in_parent",
+            model_name='category',
+            name='category_name_unique_in_parent',
         ),
         migrations.RemoveIndex(
-            model_name="case",
-            name="case_status_response_due",
+            model_name='case',
+            name='case_status_response_due',
         ),
         migrations.AddIndex(
-            model_name="case",
-            index=models.Index(fields=["status", "responded_at", "response_due"], name="case_response_pending"),
+            model_name='case',
+            index=models.Index(fields=['status', 'responded_at', 'response_due'], name='case_response_pending'),
         ),
         migrations.AddIndex(
-            model_name="case",
-            index=models.Index(
-                condition=models.Q(("plan_confirmed_at__isnull", True)), fields=["plan_due"], name="case_plan_pending"
-            ),
+            model_name='case',
+            index=models.Index(condition=models.Q(('plan_confirmed_at__isnull', True)), fields=['plan_due'], name='case_plan_pending'),
         ),
         migrations.AddIndex(
-            model_name="case",
-            index=models.Index(
-                condition=models.Q(("replied_at__isnull", True)), fields=["reply_due"], name="case_reply_pending"
-            ),
+            model_name='case',
+            index=models.Index(condition=models.Q(('replied_at__isnull', True)), fields=['reply_due'], name='case_reply_pending'),
         ),
         migrations.AddIndex(
-            model_name="case",
-            index=models.Index(fields=["project", "-received_at", "-id"], name="case_project_received"),
+            model_name='case',
+            index=models.Index(fields=['project', '-received_at', '-id'], name='case_project_received'),
         ),
         migrations.AddIndex(
-            model_name="case",
-            index=models.Index(
-                fields=["project", "status", "-received_at", "-id"], name="case_project_status_received"
-            ),
+            model_name='case',
+            index=models.Index(fields=['project', 'status', '-received_at', '-id'], name='case_project_status_received'),
         ),
         migrations.AddIndex(
-            model_name="case",
-            index=models.Index(fields=["-received_at", "-id"], name="case_received"),
+            model_name='case',
+            index=models.Index(fields=['-received_at', '-id'], name='case_received'),
         ),
         migrations.AddConstraint(
-            model_name="category",
-            constraint=models.UniqueConstraint(
-                condition=models.Q(("parent__isnull", False)),
-                fields=("parent", "name"),
-                name="category_name_unique_in_parent",
-            ),
+            model_name='category',
+            constraint=models.UniqueConstraint(condition=models.Q(('parent__isnull', False)), fields=('parent', 'name'), name='category_name_unique_in_parent'),
         ),
         migrations.AddConstraint(
-            model_name="category",
-            constraint=models.UniqueConstraint(
-                condition=models.Q(("parent__isnull", True)), fields=("name",), name="category_root_name_unique"
-            ),
+            model_name='category',
+            constraint=models.UniqueConstraint(condition=models.Q(('parent__isnull', True)), fields=('name',), name='category_root_name_unique'),
         ),
     ]

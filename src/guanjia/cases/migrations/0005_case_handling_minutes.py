@@ -4,14 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("cases", "0004_list_and_sweep_indexes"),
+        ('cases', '0004_list_and_sweep_indexes'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="case",
-            name="handling_minutes",
-            field=models.PositiveIntegerField(blank=True, null=True, verbose_name="handling time (working minutes)"),
+            model_name='case',
+            name='handling_minutes',
+            field=models.PositiveIntegerField(blank=True, null=True, verbose_name='handling time (working minutes)'),
         ),
     ]

@@ -5,57 +5,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("cases", "0005_case_handling_minutes"),
-        ("estate", "0005_occupancy_labels"),
-        ("org", "0001_initial"),
+        ('cases', '0005_case_handling_minutes'),
+        ('estate', '0005_occupancy_labels'),
+        ('org', '0001_initial'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="case",
-            name="noticed_at",
-            field=models.DateTimeField(blank=True, null=True, verbose_name="property company notified at"),
+            model_name='case',
+            name='noticed_at',
+            field=models.DateTimeField(blank=True, null=True, verbose_name='property company notified at'),
         ),
         migrations.AlterField(
-            model_name="caseevent",
-            name="kind",
-            field=models.CharField(
-                choices=[
-                    ("recorded", "Recorded"),
-                    ("dispatched", "Dispatched"),
-                    ("started", "Work started"),
-                    ("submitted", "Submitted for acceptance"),
-                    ("closed", "Closed"),
-                    ("followed_up", "Follow-up call"),
-                    ("archived", "Archived"),
-                    ("suspended", "Suspended"),
-                    ("resumed", "Resumed"),
-                    ("reopened", "Reopened"),
-                    ("note", "Note"),
-                    ("merged", "Merged into another request"),
-                    ("merge_received", "Another request merged in"),
-                    ("owner_changed", "First-contact owner changed"),
-                    ("split", "Split into tasks"),
-                    ("task_plan_proposed", "Task plan proposed"),
-                    ("task_plan_confirmed", "Task plan confirmed"),
-                    ("task_completed", "Task completed"),
-                    ("task_accepted", "Task accepted"),
-                    ("task_rejected", "Task rejected"),
-                    ("task_cancelled", "Task cancelled"),
-                    ("attachment", "Attachment added"),
-                    ("notice_sent", "Written notice sent to the property company"),
-                    ("escalated", "Escalated"),
-                ],
-                max_length=24,
-                verbose_name="kind",
-            ),
+            model_name='caseevent',
+            name='kind',
+            field=models.CharField(choices=[('recorded', 'Recorded'), ('dispatched', 'Dispatched'), ('started', 'Work started'), ('submitted', 'Submitted for acceptance'), ('closed', 'Closed'), ('followed_up', 'Follow-up call'), ('archived', 'Archived'), ('suspended', 'Suspended'), ('resumed', 'Resumed'), ('reopened', 'Reopened'), ('note', 'Note'), ('merged', 'Merged into another request'), ('merge_received', 'Another request merged in'), ('owner_changed', 'First-contact owner changed'), ('split', 'Split into tasks'), ('task_plan_proposed', 'Task plan proposed'), ('task_plan_confirmed', 'Task plan confirmed'), ('task_completed', 'Task completed'), ('task_accepted', 'Task accepted'), ('task_rejected', 'Task rejected'), ('task_cancelled', 'Task cancelled'), ('attachment', 'Attachment added'), ('notice_sent', 'Written notice sent to the property company'), ('escalated', 'Escalated')], max_length=24, verbose_name='kind'),
         ),
         migrations.AddIndex(
-            model_name="case",
-            index=models.Index(
-                condition=models.Q(("noticed_at__isnull", True)), fields=["notice_due"], name="case_notice_pending"
-            ),
+            model_name='case',
+            index=models.Index(condition=models.Q(('noticed_at__isnull', True)), fields=['notice_due'], name='case_notice_pending'),
         ),
     ]
