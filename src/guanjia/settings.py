@@ -137,11 +137,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+# PostgreSQL: parameters are bound on the server, so psycopg prepares the statements a connection
+# runs again and again (intake, the lists) and PostgreSQL plans them once, not on every request.
+# GUANJIA_PG_PREPARE=0 turns it off, e.g. behind PgBouncer before 1.21 in transaction pooling mode.
+PG_OPTIONS = {"server_side_binding": True} if _env_bool("GUANJIA_PG_PREPARE", True) else {}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["OPTIONS"] = dict(PG_OPTIONS)
 # A read replica of the primary (PostgreSQL streaming replication) for report queries; without
 # it everything reads and writes `default`. See core/db_router.py and docs/deploy.md.
 DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL") or ""
 if DATABASE_REPLICA_URL:
     DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=60)
+    DATABASES["replica"]["OPTIONS"] = dict(PG_OPTIONS)
     # Tests read the test database through the replica alias instead of creating another one.
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
     DATABASE_ROUTERS = ["guanjia.core.db_router.ReplicaRouter"]
