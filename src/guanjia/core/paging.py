@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.utils.functional import cached_property
 
 COUNT_CAP = 1_000
+_KEY_ORDERS = {("id",), ("-id",), ("pk",), ("-pk",)}
 
 
 def capped_count(queryset: QuerySet, cap: int | None = None) -> tuple[int, bool]:
@@ -17,6 +18,10 @@ def capped_count(queryset: QuerySet, cap: int | None = None) -> tuple[int, bool]
     cap = COUNT_CAP if cap is None else cap
     # The list's own order is kept: the planner then counts along the index that serves the page and
     # stops after cap + 1 rows, where an unordered count may scan the table on a wrong row estimate.
+    # Not for an order on the primary key alone (search results): walking the key would pass over
+    # every non-matching row, where the unordered count goes through the filter's own index.
+    if tuple(queryset.query.order_by) in _KEY_ORDERS:
+        queryset = queryset.order_by()
     found = queryset.values("pk")[: cap + 1].count()
     return (cap, True) if found > cap else (found, False)
 

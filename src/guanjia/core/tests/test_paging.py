@@ -1,7 +1,9 @@
 """Counts of long lists stop at COUNT_CAP: the page says "more than N" and the API `count_capped`."""
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from guanjia.cases.choices import CaseType, Channel
 from guanjia.cases.models import Case
@@ -28,6 +30,22 @@ def five_cases(world):
 def test_count_is_exact_up_to_the_cap_and_capped_beyond(five_cases):
     assert capped_count(five_cases, 5) == (5, False)
     assert capped_count(five_cases, 4) == (4, True)
+
+
+def counting_sql(queryset) -> str:
+    with CaptureQueriesContext(connection) as queries:
+        capped_count(queryset, 3)
+    return queries[-1]["sql"].upper()
+
+
+def test_the_count_follows_the_list_order_but_not_an_order_on_the_key_alone(five_cases):
+    # Counting along the page's index stops after cap + 1 rows; a key-only order (search results)
+    # is left to the planner, which counts through the filter's own index.
+    assert "ORDER BY" in counting_sql(five_cases.order_by("resolution_due", "id"))
+    assert "ORDER BY" in counting_sql(five_cases.order_by("-received_at", "-id"))
+    assert "ORDER BY" not in counting_sql(five_cases.order_by("-id"))
+    assert capped_count(five_cases.order_by("-received_at", "-id"), 3) == (3, True)
+    assert capped_count(five_cases.order_by("-id"), 5) == (5, False)
 
 
 def test_paginator_offers_only_the_counted_pages(five_cases, monkeypatch):
