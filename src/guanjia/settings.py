@@ -140,7 +140,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # PostgreSQL: parameters are bound on the server, so psycopg prepares the statements a connection
 # runs again and again (intake, the lists) and PostgreSQL plans them once, not on every request.
 # GUANJIA_PG_PREPARE=0 turns it off, e.g. behind PgBouncer before 1.21 in transaction pooling mode.
-PG_OPTIONS = {"server_side_binding": True} if _env_bool("GUANJIA_PG_PREPARE", True) else {}
+# (Django leaves psycopg's preparing off unless `prepare_threshold` is given: here from the fifth run.)
+PG_OPTIONS = {"server_side_binding": True, "prepare_threshold": 5} if _env_bool("GUANJIA_PG_PREPARE", True) else {}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     DATABASES["default"]["OPTIONS"] = dict(PG_OPTIONS)
 # A read replica of the primary (PostgreSQL streaming replication) for report queries; without

@@ -12,7 +12,6 @@ from datetime import UTC, datetime, time, timedelta
 from functools import wraps
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Header, Query, Router, Status
@@ -26,10 +25,10 @@ from guanjia.org.models import Department
 from guanjia.org.queries import projects_for
 
 from . import config, services
-from .choices import CaseStatus, Severity
+from .choices import Severity
 from .config import descendant_ids
 from .errors import CaseConflict, CaseTransitionError
-from .models import Case, FollowUp
+from .models import Case
 from .queries import (
     access_case_by_id,
     access_follow_up_by_id,
@@ -194,8 +193,7 @@ def list_cases(request, filters: Query[CaseFilters]):
     if filters.unassigned:
         cases = cases.open().filter(assignee__isnull=True)
     if filters.awaiting_follow_up:
-        pending = FollowUp.objects.filter(case=OuterRef("pk"), done_at__isnull=True)
-        cases = cases.filter(Exists(pending), status=CaseStatus.CLOSED)
+        cases = cases.awaiting_follow_up()
     if filters.major:
         cases = cases.at_risk()
     q = (filters.q or "").strip()

@@ -10,7 +10,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -210,7 +210,10 @@ class CaseQuerySet(models.QuerySet):
         return self.open().filter(resolution_due__gte=now, resolution_due__lt=now + within)
 
     def awaiting_follow_up(self):
-        return self.filter(status=CaseStatus.CLOSED, follow_ups__done_at__isnull=True).distinct()
+        """Closed cases with a follow-up call still to make. EXISTS, not a join: a join needs DISTINCT
+        over every selected column, which made the manager's page four times slower."""
+        pending = FollowUp.objects.filter(case=OuterRef("pk"), done_at__isnull=True)
+        return self.filter(Exists(pending), status=CaseStatus.CLOSED)
 
     def at_risk(self):
         """Open or suspended cases with a risk flag (the "major" queue); `case_at_risk_newest` serves it."""
