@@ -468,7 +468,9 @@ def main() -> None:
             p.add_argument("--duration", default="30s")
             p.add_argument("--connections", type=int, default=8)
             p.add_argument("--workers", type=int, default=4)
-            p.add_argument("--threads", type=int, default=2)
+            # One thread per worker, as docs/deploy.md advises for intake: threads of one process share
+            # the interpreter lock and spend CPU on switching (4 × 2 threads measured 8 % fewer requests).
+            p.add_argument("--threads", type=int, default=1)
             p.add_argument("--households", type=int, default=500, help="households the calls come from, in turn")
     args = parser.parse_args()
     {
