@@ -39,10 +39,11 @@ def counting_sql(queryset) -> str:
 
 
 def test_the_count_follows_the_list_order_but_not_an_order_on_the_key_alone(five_cases):
-    # Counting along the page's index stops after cap + 1 rows; a key-only order (search results)
-    # is left to the planner, which counts through the filter's own index.
-    assert "ORDER BY" in counting_sql(five_cases.order_by("resolution_due", "id"))
-    assert "ORDER BY" in counting_sql(five_cases.order_by("-received_at", "-id"))
+    # PostgreSQL counts along the page's index and stops after cap + 1 rows; a key-only order (search
+    # results) is left to the planner, which counts through the filter's own index. SQLite: unordered.
+    on_postgresql = connection.vendor == "postgresql"
+    assert ("ORDER BY" in counting_sql(five_cases.order_by("resolution_due", "id"))) is on_postgresql
+    assert ("ORDER BY" in counting_sql(five_cases.order_by("-received_at", "-id"))) is on_postgresql
     assert "ORDER BY" not in counting_sql(five_cases.order_by("-id"))
     assert capped_count(five_cases.order_by("-received_at", "-id"), 3) == (3, True)
     assert capped_count(five_cases.order_by("-id"), 5) == (5, False)
