@@ -49,8 +49,8 @@ def find_repeat_of(
     unit_ids = [getattr(u, "pk", u) for u in units]
     if case_type not in REPEAT_TYPES or category is None or not unit_ids or project is None:
         return None
-    # Walk the units' links newest first (index case_unit_received) and stop at the first request that
-    # matches: a busy unit's older history is never read.
+    # The links carry the request's received time (index case_unit_received): only the units' requests
+    # of the window are read, not everything a busy unit ever reported.
     link = (
         CaseUnit.objects.filter(
             unit_id__in=unit_ids,

@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from guanjia.core.xlsx import text_row
+
 from .queries import PersonData
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -35,7 +37,7 @@ def person_xlsx(data: PersonData) -> bytes:
     about = workbook.active
     about.title = _("About this export")[:31]
     for label, value in _about(data):
-        about.append([label, value])
+        about.append(text_row(about, [label, value]))
         about.cell(row=about.max_row, column=1).font = bold
     about.column_dimensions["A"].width = 18
     about.column_dimensions["B"].width = 50
@@ -45,7 +47,8 @@ def person_xlsx(data: PersonData) -> bytes:
         for cell in sheet[1]:
             cell.font = bold
         for row in section.rows:
-            sheet.append(row)
+            # What owners and staff typed (names, descriptions, messages) stays text, never a formula.
+            sheet.append(text_row(sheet, row))
         for index, (_key, label) in enumerate(section.columns):
             width = max([len(str(label)) * 2, *(len(str(r[index] or "")) for r in section.rows[:200])], default=10)
             sheet.column_dimensions[sheet.cell(row=1, column=index + 1).column_letter].width = min(max(width, 10), 60)

@@ -197,6 +197,10 @@ def test_intake_ids_outside_the_scope_are_refused_per_field(api, cw):
     assert set(errors_of(api(cw.specialist).post("/cases", foreign))) == {"units", "party", "category"}
     # The butler of area B sees 3栋 only.
     assert set(errors_of(api(cw.butler).post("/cases", intake(cw, units=[cw.unit_a.pk], party=None)))) >= {"units"}
+    # ... and the customers living there: one of 1栋 is refused although the project is the butler's.
+    assert set(errors_of(api(cw.butler).post("/cases", intake(cw, units=[cw.unit_b.pk], party=cw.owner_a.pk)))) == {
+        "party"
+    }
     assert not Case.objects.exists()
 
 

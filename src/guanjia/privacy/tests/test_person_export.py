@@ -126,3 +126,15 @@ def test_party_page_offers_the_export_to_authorised_roles(world, staff, person, 
     offered = reverse("privacy:person_export", args=[person.party.pk]) in body
     assert offered == can(staff[role], "party", "export_data")
     assert ('name="full_id_number"' in body) == (offered and can(staff[role], "id_number", "reveal"))
+
+
+def test_text_that_looks_like_a_formula_stays_text(world, person, sign_in):
+    # A name or note typed as a formula must not run when the person's file is opened in Excel or WPS.
+    formula = '=HYPERLINK("http://evil.example/","点这里")'
+    person.party.note = formula
+    person.party.save(update_fields=["note"])
+    response = _export(sign_in(world.admin), person.party)
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content))["Party"]
+    cells = [cell for row in sheet.iter_rows() for cell in row if cell.value == formula]
+    assert cells and all(cell.data_type == "s" for cell in cells)
