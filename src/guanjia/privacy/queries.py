@@ -15,8 +15,8 @@ from guanjia.cases.models import Case, CaseEvent, FollowUp
 from guanjia.cases.queries import cases_for, follow_ups_for
 from guanjia.estate.identity import reveal_id_number
 from guanjia.estate.models import ContactLog, Occupancy, Party
-from guanjia.estate.queries import contacts_for, occupancies_for, units_for
-from guanjia.org.models import Project
+from guanjia.estate.queries import contacts_for, occupancies_for, parties_for, units_for
+from guanjia.org.choices import ScopeLevel
 from guanjia.org.permissions import can
 from guanjia.org.scope import scope_of
 from guanjia.portal.models import CaseRating, PortalAccount, UnitBinding
@@ -31,18 +31,22 @@ from .models import PartyAnonymisation, PersonalDataAccess
 
 def access_log_for(user):
     """The access-log rows `user` may browse: none without ("privacy", "view_log"); group scope all of
-    them; otherwise rows about the projects in scope (a party's registered project, an export's
-    project), and exports narrowed to no project made by staff of the companies in scope."""
+    them; otherwise the accesses to the customers `parties_for(user)` holds, the exports of projects in
+    scope, and, for a city company's scope, the company-wide exports. An area's scope adds only the
+    reader's own exports: a project's export holds more than the area."""
     rows = PersonalDataAccess.objects.select_related("user", "party", "project")
     scope = scope_of(user)
     if not can(user, "privacy", "view_log") or scope.empty:
         return rows.none()
     if scope.everything:
         return rows
-    companies = Project.objects.filter(pk__in=scope.project_ids).values("company_id")
-    return rows.filter(
-        Q(project_id__in=scope.project_ids) | Q(project__isnull=True, party__isnull=True, company_id__in=companies)
-    )
+    visible = Q(party__in=parties_for(user).values("pk"))
+    if scope.area_ids is not None:
+        return rows.filter(visible | Q(party__isnull=True, user=user))
+    visible |= Q(party__isnull=True, project_id__in=scope.project_ids)
+    if user.scope_level == ScopeLevel.COMPANY:
+        visible |= Q(party__isnull=True, project__isnull=True, company_id=user.company_id)
+    return rows.filter(visible)
 
 
 def is_anonymised(party: Party) -> bool:

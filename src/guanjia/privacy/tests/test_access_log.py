@@ -170,13 +170,25 @@ def _listed(client, query="") -> set[str]:
     response = client.get(reverse("privacy:access_log") + query)
     assert response.status_code == 200
     body = response.content.decode()
-    return {text for text in ("张伟", "王芳", "北京公司导出", "成都公司导出", "集团导出") if text in body}
+    texts = ("张伟", "王芳", "北京公司导出", "成都公司导出", "集团导出", "项目导出", "B区导出")
+    return {text for text in texts if text in body}
 
 
 def test_company_manager_sees_the_accesses_of_their_projects_only(world, spread, sign_in):
     assert _listed(sign_in(world.manager)) == {"张伟", "北京公司导出"}
     assert _listed(sign_in(spread)) == {"王芳", "成都公司导出"}
     assert _listed(sign_in(world.admin)) == {"张伟", "王芳", "北京公司导出", "成都公司导出", "集团导出"}
+
+
+def test_project_and_area_managers_see_their_customers_but_not_wider_exports(world, spread, sign_in):
+    project_manager = make_staff("m_lsjy", Role.MANAGER, ScopeLevel.PROJECT, project=world.project)
+    assert _listed(sign_in(project_manager)) == {"张伟"}  # not the company-wide export
+    # 张伟 lives in area A: area B's manager sees none of it, nor the project's exports, only their own.
+    area_manager = make_staff("m_area_b", Role.MANAGER, ScopeLevel.AREA, project=world.project, areas=[world.area_b])
+    services.record_access(area_manager, AccessAction.EXPORT, project_id=world.project.pk, description="B区导出")
+    services.record_access(project_manager, AccessAction.EXPORT, project_id=world.project.pk, description="项目导出")
+    assert _listed(sign_in(area_manager)) == {"B区导出"}
+    assert _listed(sign_in(project_manager)) == {"张伟", "项目导出", "B区导出"}
 
 
 @pytest.mark.parametrize("role", [r for r in Role.values if r not in (Role.ADMIN, Role.MANAGER)])
