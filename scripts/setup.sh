@@ -2,7 +2,7 @@
 # Installs everything Guanjia needs into this checkout: Python packages (uv.lock) into .venv,
 # front-end libraries (package-lock.json) into node_modules, static files, the database schema.
 # With --test it also installs the system packages the test suite needs (Chromium, CJK fonts,
-# gettext) from Debian when they are missing.
+# gettext, and on PostgreSQL its client programs) from Debian when they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +23,10 @@ apt_install() {
 
 if [ $want_test -eq 1 ] && command -v dpkg >/dev/null; then
   apt_install chromium fonts-noto-cjk gettext libpango-1.0-0 libpangoft2-1.0-0
+  # On PostgreSQL the backup tests run pg_dump and pg_restore (a server install brings them already).
+  case "${DATABASE_URL:-}" in
+    postgres*) command -v pg_dump >/dev/null 2>&1 || apt_install postgresql-client ;;
+  esac
 fi
 
 if ! command -v uv >/dev/null 2>&1; then
