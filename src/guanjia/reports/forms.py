@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from guanjia.cases.choices import CaseType
 from guanjia.cases.filters import category_choices
-from guanjia.cases.models import Category
+from guanjia.cases.queries import active_categories
 from guanjia.estate.forms import ServiceForm
 
 from .casebook import COMMENT_MAX, TEXT_MAX, TITLE_MAX
@@ -67,7 +67,7 @@ class CaseStudyForm(ServiceForm):
                 "version": study.version,
             }
         super().__init__(*args, **kwargs)
-        categories = list(Category.objects.filter(active=True).select_related("parent"))
+        categories = list(active_categories())
         # A category made inactive since stays selectable for the study that has it.
         if study is not None and study.category_id and study.category_id not in {c.pk for c in categories}:
             categories.append(study.category)

@@ -9,6 +9,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 
+from guanjia.cases.config import descendant_ids
 from guanjia.cases.models import Case
 from guanjia.cases.queries import cases_for
 from guanjia.estate.models import Occupancy
@@ -211,24 +212,12 @@ class CaseStudyFilter:
         return {k: v for k, v in values.items() if v}
 
     def apply(self, studies):
-        from guanjia.cases.models import Category
-
         if self.project is not None:
             studies = studies.filter(project=self.project)
         if self.case_type:
             studies = studies.filter(case_type=self.case_type)
         if self.category is not None:
-            # The tree is small and a few levels deep: collect the subtree in Python.
-            children: dict[int | None, list[int]] = {}
-            for pk, parent in Category.objects.values_list("pk", "parent_id"):
-                children.setdefault(parent, []).append(pk)
-            subtree, todo = set(), [self.category.pk]
-            while todo:
-                node = todo.pop()
-                if node not in subtree:
-                    subtree.add(node)
-                    todo.extend(children.get(node, []))
-            studies = studies.filter(category_id__in=subtree)
+            studies = studies.filter(category_id__in=descendant_ids(self.category.pk))
         if self.year:
             studies = studies.filter(occurred_on__year=self.year)
         for word in self.q.split():

@@ -288,9 +288,11 @@ def case_study_action(request, pk: int, action: str):
     study = access_case_study_by_id(request.user, pk)
     form = ReviewForm(request.POST)
     if not form.is_valid():
-        messages.error(
-            request, _("The comment may be at most %(count)s characters long.") % {"count": book.COMMENT_MAX}
-        )
+        # Say what is wrong: the comment (too long), or the page itself (sent without its version).
+        if "version" in form.errors:
+            messages.error(request, _("The page is out of date; reload it and try again."))
+        for error in form.errors.get("comment", []):
+            messages.error(request, f"{form.fields['comment'].label}：{error}")
         return redirect("reports:case_study_detail", pk=study.pk)
     try:
         book.DO[action](

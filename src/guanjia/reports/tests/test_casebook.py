@@ -358,6 +358,18 @@ def test_marking_from_the_request_page_and_reviewing_in_the_console(client, peop
     assert response.status_code == 302
     study.refresh_from_db()
     assert study.status == CaseStudyStatus.IN_REVIEW
+
+    # A review form that does not validate says what is wrong with it and changes nothing.
+    def refused(data) -> str:
+        response = client.post(f"/reports/casebook/{study.pk}/approve/", data, follow=True)
+        return [str(m) for m in response.context["messages"] if m.level_tag == "error"][-1]
+
+    assert str(casebook.COMMENT_MAX) in refused(
+        {"version": study.version, "comment": "长" * (casebook.COMMENT_MAX + 1)}
+    )
+    assert str(casebook.COMMENT_MAX) not in refused({"comment": "好"})  # no version: not blamed on the comment
+    study.refresh_from_db()
+    assert study.status == CaseStudyStatus.IN_REVIEW
     response = client.post(
         f"/reports/casebook/{study.pk}/approve/", {"version": study.version, "comment": "好"}, follow=True
     )
