@@ -196,7 +196,7 @@ def list_cases(request, filters: Query[CaseFilters]):
         tomorrow = timezone.make_aware(datetime.combine(timezone.localdate(now) + timedelta(days=1), time.min))
         cases = cases.open().filter(resolution_due__gte=now, resolution_due__lt=tomorrow)
     if filters.unassigned:
-        cases = cases.open().filter(assignee__isnull=True)
+        cases = cases.unassigned()
     if filters.awaiting_follow_up:
         cases = cases.awaiting_follow_up()
     if filters.major:

@@ -35,7 +35,7 @@ VIEWS = {
     "all": _("All"),
 }
 DEFAULT_VIEW = "mine"
-ACTIVE = OPEN_STATUSES | PAUSED_STATUSES
+ACTIVE = sorted(OPEN_STATUSES | PAUSED_STATUSES)  # sorted: see CaseQuerySet.open
 
 
 def category_choices(categories=None) -> list[tuple[int, str]]:
@@ -128,7 +128,7 @@ class CaseFilterSet:
             end_of_day = timezone.make_aware(datetime.combine(timezone.localdate(now) + timedelta(days=1), time.min))
             return cases.due_soon(within=end_of_day - now, now=now)
         if view == "unassigned":
-            return cases.filter(status__in=ACTIVE, department__isnull=True, assignee__isnull=True)
+            return cases.unassigned()
         if view == "follow_up":
             return cases.awaiting_follow_up()
         if view == "major":

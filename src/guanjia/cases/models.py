@@ -194,8 +194,10 @@ class RoutingRule(models.Model):
 class CaseQuerySet(models.QuerySet):
     """Queue and deadline filters. Overdue and due-soon are queries on stored deadlines, never timers."""
 
+    # Status lists are sorted: SQLite matches a query to a partial index (`case_open_by_due`) only
+    # when its IN list is the index condition's, in the same order; a set's order varies by process.
     def open(self):
-        return self.filter(status__in=OPEN_STATUSES)
+        return self.filter(status__in=sorted(OPEN_STATUSES))
 
     def overdue(self, now=None):
         """Open (not suspended) cases past their resolution deadline."""
@@ -217,11 +219,18 @@ class CaseQuerySet(models.QuerySet):
 
     def at_risk(self):
         """Open or suspended cases with a risk flag (the "major" queue); `case_at_risk_newest` serves it."""
-        return self.filter(AT_RISK, status__in=OPEN_STATUSES | PAUSED_STATUSES)
+        return self.filter(AT_RISK, status__in=sorted(OPEN_STATUSES | PAUSED_STATUSES))
+
+    def unassigned(self):
+        """Open or suspended cases not yet dispatched to a department or a person (the specialist's
+        queue for routing by hand); `case_unassigned_newest` serves it."""
+        return self.filter(UNASSIGNED, status__in=sorted(OPEN_STATUSES | PAUSED_STATUSES))
 
 
 # A risk flag raised. Kept as one expression: SQLite uses a partial index only for the very same condition.
 AT_RISK = Q(risk_major=True) | Q(risk_group=True) | Q(risk_media=True) | Q(risk_government=True)
+# Not dispatched yet. One expression for the same reason.
+UNASSIGNED = Q(assignee__isnull=True, department__isnull=True)
 
 
 class Case(TimeStampedModel):
@@ -356,7 +365,14 @@ class Case(TimeStampedModel):
             models.Index(fields=["project", "status", "resolution_due"], name="case_project_status_due"),
             # The major queue: a few flagged requests among a million, newest first, whatever the
             # projects and statuses asked for (they filter the walk; a prefix on them would need a sort).
+            # The same for one project, which SQLite would otherwise walk along `case_project_received`.
             models.Index(fields=["-received_at", "-id"], condition=AT_RISK, name="case_at_risk_newest"),
+            models.Index(fields=["project", "-received_at", "-id"], condition=AT_RISK, name="case_project_at_risk"),
+            # The unassigned queue likewise: without them SQLite reads every case nobody is assigned to.
+            models.Index(fields=["-received_at", "-id"], condition=UNASSIGNED, name="case_unassigned_newest"),
+            models.Index(
+                fields=["project", "-received_at", "-id"], condition=UNASSIGNED, name="case_project_unassigned"
+            ),
             models.Index(fields=["assignee", "status"], name="case_assignee_status"),
             models.Index(fields=["department", "status"], name="case_department_status"),
             models.Index(fields=["owner", "status"], name="case_owner_status"),

@@ -317,7 +317,9 @@ class CaseFilters(FilterInput):
     created_before: datetime | None = Field(None, description="Received before; a date alone: before that day.")
     overdue: bool | None = Field(None, description="true: open and past the resolution deadline.")
     due_today: bool | None = Field(None, description="true: open, resolution deadline later today.")
-    unassigned: bool | None = Field(None, description="true: open with nobody assigned.")
+    unassigned: bool | None = Field(
+        None, description="true: open or suspended, not yet dispatched to a department or a person."
+    )
     awaiting_follow_up: bool | None = Field(None, description="true: closed with the follow-up call pending.")
     major: bool | None = Field(
         None, description="true: open or suspended requests with a risk flag (major, group, media, government)."

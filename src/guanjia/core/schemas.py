@@ -19,7 +19,7 @@ from ninja.pagination import PaginationBase
 from pydantic import ConfigDict, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-from guanjia.core.paging import COUNT_CAP, capped_count
+from guanjia.core.paging import COUNT_CAP, capped_count, page_slice
 
 # Problem types. "about:blank" means the HTTP status says it all; the others carry more.
 PROBLEM_BLANK = "about:blank"
@@ -180,7 +180,7 @@ class LinkedLimitOffset(PaginationBase):
         limit = min(pagination.limit, MAX_LIMIT)
         offset = pagination.offset
         count, capped = capped_count(queryset) if isinstance(queryset, QuerySet) else (len(queryset), False)
-        items = list(queryset[offset : offset + limit])
+        items = list(page_slice(queryset, offset, offset + limit, crowded=capped))
         # Past the counted cap, a full page means there may be another one.
         more = offset + limit < count or (capped and len(items) == limit)
         following = offset + limit if more else None

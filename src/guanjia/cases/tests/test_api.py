@@ -299,6 +299,25 @@ def test_list_filters(api, cw):
     assert errors_of(api(cw.manager).get("/cases", {"overdue": "maybe"})).keys() == {"overdue"}
 
 
+def test_unassigned_lists_what_no_department_or_person_has_yet_as_the_workbench_does(api, cw, client):
+    waiting = record(cw.specialist, cw.project, description="咨询停车费标准")
+    paused = s.do_suspend_case(
+        cw.specialist, record(cw.specialist, cw.project), expected_version=1, reason="等业主提供照片"
+    )
+    to_department = s.do_dispatch_case(
+        cw.specialist, record(cw.specialist, cw.project), expected_version=1, department=cw.dept
+    )
+    to_person = s.do_dispatch_case(
+        cw.specialist, record(cw.specialist, cw.project), expected_version=1, assignee=cw.handler
+    )
+    assert {to_department.assignee_id, to_person.department_id} == {None}
+    assert set(ids(api(cw.manager).get("/cases", {"unassigned": "true"}))) == {waiting.pk, paused.pk}
+    client.force_login(cw.manager)
+    page = client.get("/cases/?view=unassigned").content.decode()
+    assert waiting.number in page and paused.number in page
+    assert to_department.number not in page and to_person.number not in page
+
+
 def test_the_overdue_view_lists_the_most_overdue_first(api, cw):
     now = timezone.now()
     # Received in one order, due in the other: the list follows the deadline, not the arrival.

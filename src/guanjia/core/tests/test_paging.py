@@ -38,15 +38,51 @@ def counting_sql(queryset) -> str:
     return queries[-1]["sql"].upper()
 
 
-def test_the_count_follows_the_list_order_but_not_an_order_on_the_key_alone(five_cases):
-    # PostgreSQL counts along the page's index and stops after cap + 1 rows; a key-only order (search
-    # results) is left to the planner, which counts through the filter's own index. SQLite: unordered.
+def test_the_count_follows_the_list_order_where_an_index_serves_it(five_cases):
+    # Counting along the page's index stops after cap + 1 rows. PostgreSQL keeps the order unless it is
+    # on the key alone (search results). SQLite keeps it only to walk a partial index, which holds
+    # nothing but matches (the major queue); along a plain index it may pass over many rows that do
+    # not match, so it counts unordered through the filter's own index.
     on_postgresql = connection.vendor == "postgresql"
-    assert ("ORDER BY" in counting_sql(five_cases.order_by("resolution_due", "id"))) is on_postgresql
     assert ("ORDER BY" in counting_sql(five_cases.order_by("-received_at", "-id"))) is on_postgresql
+    assert ("ORDER BY" in counting_sql(five_cases.order_by("resolution_due", "id"))) is on_postgresql
     assert "ORDER BY" not in counting_sql(five_cases.order_by("-id"))
     assert capped_count(five_cases.order_by("-received_at", "-id"), 3) == (3, True)
     assert capped_count(five_cases.order_by("-id"), 5) == (5, False)
+
+
+def test_sqlite_counts_in_order_only_along_a_partial_index(five_cases, monkeypatch):
+    # Which index SQLite walks depends on its statistics; the decision is what is tested here.
+    major = five_cases.at_risk().order_by("-received_at", "-id")
+    on_sqlite = connection.vendor == "sqlite"
+    for plan, ordered_on_sqlite in (
+        (["SEARCH cases_case USING INDEX case_project_at_risk (project_id=?)"], True),
+        (["SCAN cases_case USING INDEX case_at_risk_newest"], True),
+        (["SEARCH cases_case USING INDEX case_project_received (project_id=?)"], False),
+        (["SEARCH cases_case USING INDEX case_project_at_risk (project_id=?)", "USE TEMP B-TREE FOR ORDER BY"], False),
+    ):
+        monkeypatch.setattr(paging, "_sqlite_plan", lambda queryset, plan=plan: plan)
+        assert ("ORDER BY" in counting_sql(major)) is (ordered_on_sqlite if on_sqlite else True)
+
+
+def test_a_crowded_page_on_sqlite_walks_the_order_index_and_shows_the_same_rows(world, five_cases, monkeypatch):
+    # A filter with its own index (the owner): SQLite would read every match through it and sort.
+    mine = five_cases.filter(owner=world.specialist).order_by("-received_at", "-id")
+    expected = list(mine.values_list("pk", flat=True))
+    with CaptureQueriesContext(connection) as queries:
+        walked = paging.page_slice(mine, 1, 4, crowded=True)
+    assert [c.pk for c in walked] == expected[1:4]
+    walks = any('INDEXED BY "case_received"' in q["sql"] for q in queries)
+    assert walks is (connection.vendor == "sqlite")
+    with CaptureQueriesContext(connection) as queries:
+        plain = paging.page_slice(mine, 1, 4, crowded=False)
+    assert [c.pk for c in plain] == expected[1:4]
+    assert not any("INDEXED BY" in q["sql"] for q in queries)
+    # Through the workbench: a capped count means crowded, and the page is the same.
+    monkeypatch.setattr(paging, "COUNT_CAP", 3)
+    paginator = CappedPaginator(mine, 2)
+    second = paginator.page(2)
+    assert paginator.capped and [c.pk for c in second] == expected[2:3]  # pages end at the cap
 
 
 def test_paginator_offers_only_the_counted_pages(five_cases, monkeypatch):
