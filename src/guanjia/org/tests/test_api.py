@@ -118,8 +118,8 @@ def test_project_list_pages_in_bounded_queries(client, world, django_assert_max_
         Project.objects.create(company=world.company, name=f"项目{n}", code=f"p{n}")
     client.force_login(world.manager)
     client.get("/api/v1/projects")
-    # session, user, company scope, count, page
-    with django_assert_max_num_queries(5):
+    # session, user, company scope, count, the page's ids and rows
+    with django_assert_max_num_queries(6):
         response = client.get("/api/v1/projects?limit=10")
     body = response.json()
     assert body["count"] == 22
