@@ -5,8 +5,7 @@ from datetime import datetime
 from django.db import connection
 from huey.contrib.djhuey import HUEY
 
-from guanjia.cases.choices import CaseType, Channel
-from guanjia.cases.services import do_record_case
+from guanjia.cases.tests.conftest import record
 from guanjia.core.tasks import refresh_planner_statistics
 
 
@@ -20,14 +19,7 @@ def _case_statistics() -> set[str]:
 
 
 def _record(world, description: str) -> None:
-    do_record_case(
-        world.specialist,
-        project=world.project,
-        case_type=CaseType.INQUIRY,
-        channel=Channel.HOTLINE,
-        description=description,
-        caller_name="王先生",
-    )
+    record(world.specialist, world.project, description=description)
 
 
 def test_sqlite_statistics_are_refreshed_and_postgresql_is_left_to_autovacuum(world):
