@@ -6,7 +6,6 @@ Which buttons a page shows comes from the same rules the services enforce (`perm
 `services.ALLOWED_FROM`), so a button is never offered for an action that would be refused.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -24,12 +23,12 @@ from django.views.decorators.http import require_POST
 
 from guanjia.core.errors import field_errors
 from guanjia.core.files import file_download
+from guanjia.core.htmx import is_htmx
 from guanjia.core.paging import CappedPaginator
-from guanjia.estate.identity import mask_phone
 from guanjia.estate.models import Occupancy, Unit
 from guanjia.estate.queries import search_parties, units_for, units_matching_room
 from guanjia.org.models import Department, Staff
-from guanjia.org.permissions import can
+from guanjia.privacy.masking import phone_shower
 from guanjia.telephony.intake import call_intake
 
 from . import services
@@ -122,17 +121,6 @@ def _page(request, queryset):
     return CappedPaginator(queryset, settings.GUANJIA_PAGE_SIZE).get_page(request.GET.get("page"))
 
 
-def _is_htmx(request) -> bool:
-    return request.headers.get("HX-Request") == "true" and not request.headers.get("HX-Boosted")
-
-
-def _phone_shower(user) -> Callable[[str], str]:
-    """The phone as this user may see it: whole for those who call owners back, else 138****5678."""
-    if can(user, "phone", "view_full"):
-        return lambda phone: phone
-    return mask_phone
-
-
 def _span(delta: timedelta) -> str:
     """A short duration: 2 d 3 h, 3 h 20 min, 12 min."""
     minutes = max(int(delta.total_seconds() // 60), 0)
@@ -169,7 +157,7 @@ def sla_badge(case, now) -> dict | None:
 
 
 def _decorate(cases, user, now) -> None:
-    show_phone = _phone_shower(user)
+    show_phone = phone_shower(user)
     for case in cases:
         case.status_colour = STATUS_COLOURS.get(case.status, "secondary")
         case.type_colour = TYPE_COLOURS.get(case.case_type, "secondary")
@@ -196,7 +184,7 @@ def workbench(request):
         "bulk_form": BulkDispatchForm(user=request.user) if may_bulk else None,
         "may_record": may(request.user, "record"),
     }
-    template = "cases/_case_table.html" if _is_htmx(request) else "cases/workbench.html"
+    template = "cases/_case_table.html" if is_htmx(request) else "cases/workbench.html"
     return render(request, template, context)
 
 
@@ -428,7 +416,7 @@ def case_detail(request, pk):
             .filter(party=party, unit__in=visible_units)
             .select_related("unit__building", "unit__entrance")
         )
-    show_phone = _phone_shower(user)
+    show_phone = phone_shower(user)
     context = {
         "case": case,
         "status_colour": STATUS_COLOURS.get(case.status, "secondary"),
@@ -727,7 +715,7 @@ def lookup(request):
     """The hotline form's live search: parties by phone (tail), room or name, their units and open requests."""
     user = request.user
     text = (request.GET.get("q") or "").strip()
-    show_phone = _phone_shower(user)
+    show_phone = phone_shower(user)
     context = {"q": text, "parties": [], "rooms": [], "open_cases": {}}
     if len(text) >= 2:
         visible_units = units_for(user).values("pk")
@@ -787,7 +775,7 @@ def follow_up_list(request):
     )
     page = _page(request, pending)
     now = timezone.now()
-    show_phone = _phone_shower(request.user)
+    show_phone = phone_shower(request.user)
     for follow_up in page:
         case = follow_up.case
         follow_up.overdue = follow_up.due < now
@@ -863,7 +851,7 @@ def follow_up(request, pk):
         "units": units,
         "tasks": tasks,
         "work": work,
-        "phone": _phone_shower(user)(case.party.phone if case.party_id else case.caller_phone),
+        "phone": phone_shower(user)(case.party.phone if case.party_id else case.caller_phone),
         "customer": customer,
         "phrases": [p for p in phrases if not p["situation"]],
         "situations": [p for p in phrases if p["situation"]],

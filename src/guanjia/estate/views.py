@@ -16,8 +16,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from guanjia.core.history import history_for
+from guanjia.core.htmx import is_htmx
 from guanjia.core.paging import CappedPaginator
 from guanjia.org.permissions import can
+from guanjia.privacy.masking import phone_shower
 from guanjia.privacy.services import record_export, record_party_view
 
 from . import services
@@ -25,7 +27,6 @@ from .choices import UNIT_STATUS_COLOURS, OccupancyRole, UnitKind, UnitStatus
 from .exporter import xlsx_response
 from .filters import BuildingFilterSet, PartyFilterSet, UnitFilterSet
 from .forms import ContactForm, EndOccupancyForm, OccupancyForm, PartyForm, UnitForm
-from .identity import mask_phone
 from .queries import (
     access_building_by_id,
     access_party_by_id,
@@ -45,17 +46,6 @@ def _require(allowed: bool) -> None:
 
 def _page(request, queryset):
     return CappedPaginator(queryset, settings.GUANJIA_PAGE_SIZE).get_page(request.GET.get("page"))
-
-
-def _is_htmx(request) -> bool:
-    return request.headers.get("HX-Request") == "true" and not request.headers.get("HX-Boosted")
-
-
-def _phone_shower(user):
-    """The phone as this user may see it: whole for those who call owners back, else 138****5678."""
-    if can(user, "phone", "view_full"):
-        return lambda phone: phone
-    return mask_phone
 
 
 def status_legend(counts: dict[str, int]) -> list[dict]:
@@ -81,7 +71,7 @@ def _list_page(request, filterset_class, name: str, decorate=None, **context):
         for row in page:
             decorate(row)
     context.update(filters=filters, page=page, may_export=can(request.user, "ledger", "export"))
-    template = f"estate/_{name}_table.html" if _is_htmx(request) else f"estate/{name}_list.html"
+    template = f"estate/_{name}_table.html" if is_htmx(request) else f"estate/{name}_list.html"
     return render(request, template, context)
 
 
@@ -223,7 +213,7 @@ def unit_export(request):
 def unit_detail(request, pk):
     unit = access_unit_by_id(request.user, pk)
     occupancies = list(occupancies_for(request.user).filter(unit=unit).order_by("end", "-start", "id"))
-    show_phone = _phone_shower(request.user)
+    show_phone = phone_shower(request.user)
     for occupancy in occupancies:
         occupancy.phone_shown = show_phone(occupancy.party.phone)
     context = {
@@ -280,7 +270,7 @@ def unit_edit(request, pk):
 
 @login_required
 def party_list(request):
-    show_phone = _phone_shower(request.user)
+    show_phone = phone_shower(request.user)
 
     def decorate(party):
         party.phone_shown = show_phone(party.phone)
@@ -292,7 +282,7 @@ def party_list(request):
 def party_export(request):
     _require(can(request.user, "ledger", "export"))
     filters = PartyFilterSet(request.GET, request.user, current_project_id=request.current_project_id)
-    show_phone = _phone_shower(request.user)
+    show_phone = phone_shower(request.user)
 
     def units(party) -> str:
         return "；".join(
@@ -342,7 +332,7 @@ def party_detail(request, pk):
 
 def _party_context(request, party, contact_form=None) -> dict:
     occupancies = list(occupancies_for(request.user).filter(party=party).order_by("end", "-start", "id"))
-    show_phone = _phone_shower(request.user)
+    show_phone = phone_shower(request.user)
     may_change = can(request.user, "party", "change")
     return {
         "party": party,

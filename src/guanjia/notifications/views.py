@@ -7,14 +7,12 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
+from guanjia.core.htmx import is_htmx
+
 from .queries import notifications_for, unread_count
 from .services import do_mark_all_notifications_read, do_mark_notification_read
 
 PAGE_SIZE = 30
-
-
-def _is_htmx(request) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 @login_required
@@ -40,7 +38,7 @@ def notification_read(request, pk):
     if request.POST.get("open") and notification.link:
         if url_has_allowed_host_and_scheme(notification.link, allowed_hosts={request.get_host()}):
             return redirect(notification.link)
-    if _is_htmx(request):
+    if is_htmx(request):
         return render(request, "notifications/_notification_row.html", {"n": notification})
     return redirect("notifications:notification_list")
 

@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from guanjia.core.htmx import is_htmx
 from guanjia.core.paging import CappedPaginator
 from guanjia.estate.queries import access_party_by_id
 from guanjia.org.permissions import can
@@ -22,10 +23,6 @@ from . import services
 from .choices import ACTION_COLOURS
 from .forms import AccessLogFilterSet, AnonymiseForm, PersonExportForm
 from .queries import access_log_for, anonymisation_of
-
-
-def _is_htmx(request) -> bool:
-    return request.headers.get("HX-Request") == "true" and not request.headers.get("HX-Boosted")
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -46,7 +43,7 @@ def reveal_id_number(request, pk):
     else:
         error = ""
     context = {"party": party, "number": number, "error": error}
-    template = "privacy/_id_number_revealed.html" if _is_htmx(request) else "privacy/id_number.html"
+    template = "privacy/_id_number_revealed.html" if is_htmx(request) else "privacy/id_number.html"
     return _private(render(request, template, context, status=400 if error else 200))
 
 
@@ -110,5 +107,5 @@ def access_log(request):
     if "party" in filters.values:
         party = page[0].party if len(page) else None
     context = {"filters": filters, "page": page, "party_filter": filters.values.get("party"), "party": party}
-    template = "privacy/_access_table.html" if _is_htmx(request) else "privacy/access_log.html"
+    template = "privacy/_access_table.html" if is_htmx(request) else "privacy/access_log.html"
     return render(request, template, context)

@@ -36,11 +36,11 @@ from openpyxl.styles import Font
 
 from guanjia.cases.choices import CaseStatus, CaseType, Channel, Severity, SlaState
 from guanjia.cases.models import Case, Category
-
-# The workbench's own rule for showing phones, so the file masks exactly what the list masks.
-from guanjia.cases.views import _phone_shower as phone_shower
 from guanjia.core.db_router import replica_iter
 from guanjia.core.xlsx import text_row
+
+# The workbench's own rule for showing phones, so the file masks exactly what the list masks.
+from guanjia.privacy.masking import phone_shower
 
 logger = logging.getLogger(__name__)
 
