@@ -6,37 +6,17 @@ from typing import Any
 from urllib.parse import quote
 
 from django.http import FileResponse
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
-from guanjia.core.xlsx import text_row
+from guanjia.core.xlsx import write_workbook
 
 Column = tuple[str, Callable[[Any], Any]]
 
 
 def write_xlsx(path, sheet_title: str, columns: list[Column], rows: Iterable[Any]) -> int:
-    """Write `rows` through `columns` (header, getter) into a write-only workbook; returns the row count."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=sheet_title[:31])
-    header = []
-    for title, _getter in columns:
-        cell = _header_cell(sheet, title)
-        header.append(cell)
-    sheet.append(header)
-    count = 0
-    for row in rows:
-        sheet.append(text_row(sheet, [_plain(getter(row)) for _title, getter in columns]))
-        count += 1
-    workbook.save(path)
-    return count
-
-
-def _header_cell(sheet, title: str):
-    from openpyxl.cell import WriteOnlyCell
-
-    cell = WriteOnlyCell(sheet, value=str(title))
-    cell.font = Font(bold=True)
-    return cell
+    """Write `rows` through `columns` (header, getter) into a workbook; returns the row count."""
+    header = [title for title, _getter in columns]
+    values = ([_plain(getter(row)) for _title, getter in columns] for row in rows)
+    return write_workbook(path, sheet_title, header, values)
 
 
 def _plain(value):

@@ -30,14 +30,11 @@ from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
 from guanjia.cases.choices import CaseStatus, CaseType, Channel, Severity, SlaState
 from guanjia.cases.models import Case, Category
 from guanjia.core.db_router import replica_iter
-from guanjia.core.xlsx import text_row
+from guanjia.core.xlsx import write_workbook
 
 # The workbench's own rule for showing phones, so the file masks exactly what the list masks.
 from guanjia.privacy.masking import phone_shower
@@ -198,25 +195,6 @@ def case_rows(cases: QuerySet, user, *, chunk_size: int = CHUNK) -> Iterator[lis
             chunk = []
     if chunk:
         yield from flush()
-
-
-def write_workbook(target, sheet_title: str, header: list[str], rows: Iterable[list]) -> int:
-    """Rows into a write-only workbook saved to `target` (a path or binary file); returns the row count."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=sheet_title[:31])
-    bold = Font(bold=True)
-    cells = []
-    for title in header:
-        cell = WriteOnlyCell(sheet, value=str(title))
-        cell.font = bold
-        cells.append(cell)
-    sheet.append(cells)
-    count = 0
-    for row in rows:
-        sheet.append(text_row(sheet, row))
-        count += 1
-    workbook.save(target)
-    return count
 
 
 def stream_workbook(
