@@ -45,10 +45,10 @@ def _count_planned_afresh(queryset: QuerySet) -> int:
     """`queryset.count()`, planned for its own values every time.
 
     psycopg prepares statements a connection runs again and again (settings.PG_OPTIONS), and after a
-    few runs PostgreSQL keeps one generic plan for any values. For a count that plan cannot tell a
-    large project from a small one: at a million requests it read all 35,000 of one owner's and
-    sorted them (370 ms) where the plan for the values walks newest first and stops at cap + 1
-    (33 ms). A count plans in well under a millisecond; the page's query keeps its prepared plan.
+    few runs PostgreSQL may keep one generic plan for any values. A count's cost depends on the
+    values more than any other list query's (an owner with 30 requests or with 35,000): with the
+    list's order still in it, one owner's generic plan read and sorted all 35,000 (368 ms) where the
+    plan for the values stopped at cap + 1 (33 ms). A count plans in well under a millisecond.
     """
     connection = connections[queryset.db]
     sql, params = queryset.query.sql_with_params()
