@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from guanjia.estate.models import Unit
 from guanjia.org.queries import departments_for, projects_for
 
-from .choices import OPEN_STATUSES, PAUSED_STATUSES, CaseStatus, CaseType, Channel
+from .choices import CaseStatus, CaseType, Channel
 from .config import descendant_ids
 from .models import CaseTask, Category
 from .queries import active_categories, cases_for
@@ -35,7 +35,6 @@ VIEWS = {
     "all": _("All"),
 }
 DEFAULT_VIEW = "mine"
-ACTIVE = sorted(OPEN_STATUSES | PAUSED_STATUSES)  # sorted: see CaseQuerySet.open
 
 
 def category_choices(categories=None) -> list[tuple[int, str]]:
@@ -114,14 +113,14 @@ class CaseFilterSet:
         user, now = self.user, timezone.now()
         cases = cases_for(user)
         if view == "mine":
-            return cases.filter(Q(owner=user) | Q(assignee=user), status__in=ACTIVE)
+            return cases.active().filter(Q(owner=user) | Q(assignee=user))
         if view == "team":
             if user.department_id:
                 team_task = CaseTask.objects.filter(case=OuterRef("pk"), department_id=user.department_id)
                 cases = cases.filter(Q(department_id=user.department_id) | Exists(team_task))
             elif user.project_id:
                 cases = cases.filter(project_id=user.project_id)
-            return cases.filter(status__in=ACTIVE)
+            return cases.active()
         if view == "overdue":
             return cases.overdue(now)
         if view == "due_today":

@@ -191,13 +191,21 @@ class RoutingRule(models.Model):
         return self.name
 
 
+# Status lists in one fixed order: SQLite matches a query to a partial index (`case_open_by_due`)
+# only when its IN list is the index condition's, in the same order; a set's order varies by process.
+_OPEN = sorted(OPEN_STATUSES)
+_ACTIVE = sorted(OPEN_STATUSES | PAUSED_STATUSES)
+
+
 class CaseQuerySet(models.QuerySet):
     """Queue and deadline filters. Overdue and due-soon are queries on stored deadlines, never timers."""
 
-    # Status lists are sorted: SQLite matches a query to a partial index (`case_open_by_due`) only
-    # when its IN list is the index condition's, in the same order; a set's order varies by process.
     def open(self):
-        return self.filter(status__in=sorted(OPEN_STATUSES))
+        return self.filter(status__in=_OPEN)
+
+    def active(self):
+        """Open or suspended: the work still to do."""
+        return self.filter(status__in=_ACTIVE)
 
     def overdue(self, now=None):
         """Open (not suspended) cases past their resolution deadline."""
@@ -219,12 +227,12 @@ class CaseQuerySet(models.QuerySet):
 
     def at_risk(self):
         """Open or suspended cases with a risk flag (the "major" queue); `case_at_risk_newest` serves it."""
-        return self.filter(AT_RISK, status__in=sorted(OPEN_STATUSES | PAUSED_STATUSES))
+        return self.active().filter(AT_RISK)
 
     def unassigned(self):
         """Open or suspended cases not yet dispatched to a department or a person (the specialist's
         queue for routing by hand); `case_unassigned_newest` serves it."""
-        return self.filter(UNASSIGNED, status__in=sorted(OPEN_STATUSES | PAUSED_STATUSES))
+        return self.active().filter(UNASSIGNED)
 
 
 # A risk flag raised. Kept as one expression: SQLite uses a partial index only for the very same condition.

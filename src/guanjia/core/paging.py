@@ -144,7 +144,7 @@ def _sqlite_walk_index(queryset: QuerySet) -> str | None:
     None elsewhere, when no plain index holds the order, or when the planner already walks one.
     """
     indexes = _order_indexes(queryset, partial=False)
-    return indexes[0] if indexes and _sqlite_sorts(queryset) else None
+    return indexes[0] if indexes and _sorts(_sqlite_plan(queryset)) else None
 
 
 def _sqlite_walks_partial_index(queryset: QuerySet) -> bool:
@@ -153,9 +153,7 @@ def _sqlite_walks_partial_index(queryset: QuerySet) -> bool:
     if not partial:
         return False
     plan = _sqlite_plan(queryset)
-    if any(_SQLITE_SORTS in line for line in plan):
-        return False
-    return any(name in partial for line in plan for name in _SQLITE_INDEX.findall(line))
+    return not _sorts(plan) and any(name in partial for line in plan for name in _SQLITE_INDEX.findall(line))
 
 
 def _order_indexes(queryset: QuerySet, *, partial: bool) -> list[str]:
@@ -173,13 +171,20 @@ def _order_indexes(queryset: QuerySet, *, partial: bool) -> list[str]:
 
 
 def _sqlite_plan(queryset: QuerySet) -> list[str]:
-    """SQLite's plan for the list's page: the detail lines of EXPLAIN QUERY PLAN."""
-    sql, params = queryset.values_list("pk", flat=True)[:1].query.sql_with_params()
-    with connections[queryset.db].cursor() as cursor:
-        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
-        return [str(row[-1]) for row in cursor.fetchall()]
+    """SQLite's plan for the list's page: the detail lines of EXPLAIN QUERY PLAN.
+
+    Kept on the queryset: the count and then the page of one list both ask for it.
+    """
+    plan = queryset.__dict__.get("_guanjia_sqlite_plan")
+    if plan is None:
+        sql, params = queryset.values_list("pk", flat=True)[:1].query.sql_with_params()
+        with connections[queryset.db].cursor() as cursor:
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+            plan = [str(row[-1]) for row in cursor.fetchall()]
+        queryset.__dict__["_guanjia_sqlite_plan"] = plan
+    return plan
 
 
-def _sqlite_sorts(queryset: QuerySet) -> bool:
-    """Whether SQLite's plan for the list's page sorts the matches (rather than walking an index)."""
-    return any(_SQLITE_SORTS in line for line in _sqlite_plan(queryset))
+def _sorts(plan: list[str]) -> bool:
+    """Whether a SQLite plan sorts the matches (rather than walking an index in the list's order)."""
+    return any(_SQLITE_SORTS in line for line in plan)
