@@ -18,12 +18,8 @@ def _case_statistics() -> set[str]:
         return {row[0] for row in cursor.fetchall()}
 
 
-def _record(world, description: str) -> None:
-    record(world.specialist, world.project, description=description)
-
-
 def test_sqlite_statistics_are_refreshed_and_postgresql_is_left_to_autovacuum(world):
-    _record(world, "咨询物业费")
+    record(world.specialist, world.project, description="咨询物业费")
     if connection.vendor != "sqlite":
         assert refresh_planner_statistics() == []
         return
@@ -35,8 +31,8 @@ def test_sqlite_statistics_are_refreshed_and_postgresql_is_left_to_autovacuum(wo
     assert {"case_received", "case_owner_status"} <= _case_statistics()
     # Fresh statistics are left alone until the table grows by a quarter.
     assert "cases_case" not in refresh_planner_statistics()
-    _record(world, "咨询停车费")
-    _record(world, "咨询装修手续")
+    record(world.specialist, world.project, description="咨询停车费")
+    record(world.specialist, world.project, description="咨询装修手续")
     assert "cases_case" in refresh_planner_statistics()
 
 
