@@ -314,10 +314,11 @@ def _load_postgresql(db: _Database, source: Path) -> None:
         "--no-privileges",
         "--single-transaction",
         "--exit-on-error",
+        # Always given: without it pg_restore writes SQL instead of restoring. An empty name (a
+        # `service` in OPTIONS) lets libpq take the database from PGSERVICE/PGDATABASE, as psql does.
+        f"--dbname={db.settings_dict.get('NAME') or ''}",
+        str(source),
     ]
-    if db.settings_dict.get("NAME"):
-        command.append(f"--dbname={db.settings_dict['NAME']}")
-    command.append(str(source))
     _run(command, _pg_env(db.settings_dict), _("pg_restore failed; the database was not changed."))
     db.wrapper.close()  # the next query opens a fresh session that sees the restored schema
 
@@ -799,11 +800,3 @@ def summary(manifest: dict[str, Any]) -> str:
         "tables": len(manifest.get("counts", {})),
         "files": manifest.get("media", {}).get("files", 0),
     }
-
-
-def human_size(size: int) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} GB"

@@ -150,6 +150,21 @@ def test_backup_restores_into_an_empty_database_with_the_same_rows_and_files(dat
         )
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="libpq connection services are PostgreSQL's")
+def test_restore_into_a_database_named_by_a_connection_service(data, archive, target, tmp_path, monkeypatch):
+    """NAME may be empty when OPTIONS names a pg_service.conf entry; pg_restore must still restore into it."""
+    services = tmp_path / "pg_service.conf"
+    params = {"dbname": target["NAME"], "host": target["HOST"], "port": target["PORT"], "user": target["USER"]}
+    services.write_text("[guanjia_restore]\n" + "".join(f"{k}={v}\n" for k, v in params.items() if v))
+    monkeypatch.setenv("PGSERVICEFILE", str(services))
+    by_service = {**target, "NAME": "", "HOST": "", "PORT": "", "USER": "", "OPTIONS": {"service": "guanjia_restore"}}
+
+    result = backup.restore_backup(archive, db_settings=by_service, media_root=tmp_path / "restored-media")
+
+    assert result.ok, result.mismatches
+    assert backup.measure(target).case_checksum == backup.measure().case_checksum
+
+
 def test_restore_into_a_database_that_holds_data_is_refused_and_changes_nothing(archive, target, tmp_path):
     backup.restore_backup(archive, db_settings=target, media_root=tmp_path / "restored-media")
     # Changed after the first restore; a refused restore must leave it so.

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from guanjia.core import backup
@@ -47,7 +48,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.SUCCESS(
                     _("Backup written in %(seconds).1f s (%(size)s):")
-                    % {"seconds": manifest["seconds"], "size": backup.human_size(manifest["archive_bytes"])}
+                    % {"seconds": manifest["seconds"], "size": filesizeformat(manifest["archive_bytes"])}
                 )
             )
         self.stdout.write(str(path.resolve()))
