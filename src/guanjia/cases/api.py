@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from ninja import Header, Query, Router, Status
 from ninja.pagination import paginate
 
+from guanjia.core.compiled import CompiledQuery
 from guanjia.core.errors import field_errors
 from guanjia.core.schemas import LinkedLimitOffset, Problem
 from guanjia.estate.identity import normalize_phone
@@ -120,15 +121,19 @@ class _Resolver:
     def __init__(self):
         self.errors: dict[str, list[str]] = {}
 
-    def one(self, field: str, value, queryset, message: str, visible: Callable | None = None):
-        """The object of `queryset` with id `value`; `visible`, when given, must also hold for it."""
+    def one(self, field: str, value, source, message: str, visible: Callable | None = None):
+        """The object with id `value` of `source` (a queryset, or a CompiledQuery taking `pk`);
+        `visible`, when given, must also hold for it."""
         if value is None:
             return None
-        try:
-            # get() leaves out the model's default ORDER BY, which a lookup by id does not need.
-            found = queryset.get(pk=value)
-        except queryset.model.DoesNotExist:
-            found = None
+        if isinstance(source, CompiledQuery):
+            found = source.first(pk=value)
+        else:
+            try:
+                # get() leaves out the model's default ORDER BY, which a lookup by id does not need.
+                found = source.get(pk=value)
+            except source.model.DoesNotExist:
+                found = None
         if found is None or (visible is not None and not visible(found)):
             self.errors.setdefault(field, []).append(message)
             return None
@@ -249,6 +254,12 @@ def _key_reused(request):
     )
 
 
+# Intake reads these by id on every request: compiled once per process (see core.compiled).
+_PROJECT_BY_ID = CompiledQuery(Project, lambda pk: Project.objects.select_related("company").filter(pk=pk))
+_PARTY_BY_ID = CompiledQuery(Party, lambda pk: Party.objects.filter(pk=pk))
+_UNITS_BY_ID = CompiledQuery(Unit, lambda ids: Unit.objects.select_related("building", "entrance").filter(pk__in=ids))
+
+
 @router.post(
     "/cases",
     response={200: CaseDetailOut, 201: CaseDetailOut, **_WRITE_ERRORS},
@@ -280,7 +291,7 @@ def create_case(
     project = resolver.one(
         "project",
         payload.project,
-        Project.objects.select_related("company"),
+        _PROJECT_BY_ID,
         _("No such project in your scope."),
         visible=lambda p: sees_project(user, p.pk),
     )
@@ -291,11 +302,11 @@ def create_case(
     party = resolver.one(
         "party",
         payload.party,
-        Party.objects.all(),
+        _PARTY_BY_ID,
         _("No such customer in your scope."),
         visible=lambda p: sees_party(user, p),
     )
-    found = Unit.objects.select_related("building", "entrance").filter(pk__in=payload.units)
+    found = _UNITS_BY_ID.all(ids=set(payload.units)) if payload.units else []
     units = [unit for unit in found if sees_unit(user, unit)]
     if len(units) != len(set(payload.units)):
         resolver.errors["units"] = [_("No such unit in your scope.")]

@@ -21,6 +21,8 @@ notes the link on its "recorded" event; the earlier request lists it under `repe
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
+from guanjia.core.compiled import CompiledQuery
+
 from .choices import CaseType
 from .config import descendant_ids
 from .models import Case, CaseUnit, Category
@@ -42,6 +44,28 @@ def family_ids(family: Category) -> set[int]:
     return descendant_ids(family.pk)
 
 
+def _last_link(units, since, until, project, categories):
+    """The units' most recent link in the window to a request of the project that a repeat can match."""
+    return (
+        CaseUnit.objects.filter(
+            unit_id__in=units,
+            received_at__gte=since,
+            received_at__lte=until,
+            case__project_id=project,
+            case__case_type__in=REPEAT_TYPES,
+            case__category_id__in=categories,
+            case__merged_into__isnull=True,
+        )
+        .order_by("-received_at", "-case_id")
+        .select_related("case")
+        .only("case__id", "case__number", "case__project_id", "case__received_at")[:1]
+    )
+
+
+# Run on every intake of a complaint or repair: compiled once per process (see core.compiled).
+_LAST_LINK = CompiledQuery(CaseUnit, _last_link)
+
+
 def find_repeat_of(
     *, project, case_type: str, category: Category | None, units: Iterable, received_at: datetime
 ) -> Case | None:
@@ -51,19 +75,11 @@ def find_repeat_of(
         return None
     # The links carry the request's received time (index case_unit_received): only the units' requests
     # of the window are read, not everything a busy unit ever reported.
-    link = (
-        CaseUnit.objects.filter(
-            unit_id__in=unit_ids,
-            received_at__gte=received_at - REPEAT_WINDOW,
-            received_at__lte=received_at,
-            case__project=project,
-            case__case_type__in=REPEAT_TYPES,
-            case__category_id__in=family_ids(category_family(category)),
-            case__merged_into__isnull=True,
-        )
-        .order_by("-received_at", "-case_id")
-        .select_related("case")
-        .only("case__id", "case__number", "case__project_id", "case__received_at")
-        .first()
+    link = _LAST_LINK.first(
+        units=unit_ids,
+        since=received_at - REPEAT_WINDOW,
+        until=received_at,
+        project=getattr(project, "pk", project),
+        categories=family_ids(category_family(category)),
     )
     return link.case if link is not None else None

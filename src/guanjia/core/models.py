@@ -9,6 +9,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .compiled import CompiledQuery
+
 
 class TimeStampedModel(models.Model):
     """Adds creation and last-change times to a model."""
@@ -59,9 +61,7 @@ def _hash_token(raw: str) -> str:
 
 class ApiTokenQuerySet(models.QuerySet):
     def authenticate(self, raw: str):
-        token = (
-            self.select_related("user").filter(key_hash=_hash_token(raw), revoked=False, user__is_active=True).first()
-        )
+        token = _TOKEN_BY_HASH.first(key_hash=_hash_token(raw))
         if token is None or (token.expires_at and token.expires_at < timezone.now()):
             return None
         return token
@@ -98,3 +98,12 @@ class ApiToken(models.Model):
             user=user, name=name, key_hash=_hash_token(raw), prefix=raw[:8], expires_at=expires_at
         )
         return token, raw
+
+
+# Every API request reads its token: compiled once per process (see core.compiled).
+_TOKEN_BY_HASH = CompiledQuery(
+    ApiToken,
+    lambda key_hash: ApiToken.objects.select_related("user").filter(
+        key_hash=key_hash, revoked=False, user__is_active=True
+    )[:1],
+)
