@@ -30,6 +30,7 @@ from django.db.models import QuerySet
 from django.db.models.query import get_related_populators
 
 _EPOCH = datetime(1901, 1, 1, tzinfo=UTC)
+MAX_PLANS = 32  # compilations kept per query and thread; other shapes run as plain querysets
 _MARK = "\x00guanjia-compiled-"
 
 
@@ -156,6 +157,8 @@ class CompiledQuery:
         key = (alias, tuple((name, _shape(value)) for name, value in values.items()))
         plan = plans.get(key)
         if plan is None:
+            if len(plans) >= MAX_PLANS:  # lists of ever new lengths must not grow the process without end
+                return list(self.build(**values).using(alias))
             plan = plans[key] = _Plan(self.build, values, alias)
         if plan.sql is None or any(map(_too_large, values.values())):
             return list(self.build(**values).using(alias))

@@ -102,3 +102,13 @@ def test_a_look_up_that_changes_its_value_is_refused_when_compiled(world):
     containing = CompiledQuery(Unit, lambda text: Unit.objects.filter(number__contains=text))
     with pytest.raises(ValueError, match="changes the values of"):
         containing.all(text="50")
+
+
+def test_shapes_beyond_the_kept_compilations_still_answer(world, monkeypatch):
+    monkeypatch.setattr("guanjia.core.compiled.MAX_PLANS", 2)
+    units = CompiledQuery(Unit, lambda ids: Unit.objects.filter(pk__in=ids).order_by("pk"))
+    everyone = [world.unit_a.pk, world.unit_b.pk, world.other_unit.pk]
+    for extra in range(1, 6):
+        padding = list(range(10_000, 10_000 + extra))
+        assert [u.pk for u in units.all(ids=everyone + padding)] == sorted(everyone)
+    assert len(units._plans.__dict__) == 2
