@@ -467,7 +467,9 @@ def main() -> None:
         if name == "intake":
             p.add_argument("--duration", default="30s")
             p.add_argument("--connections", type=int, default=8)
-            p.add_argument("--workers", type=int, default=4)
+            # docs/deploy.md: 4 on PostgreSQL (two per core); 3 on SQLite, whose one write lock makes a
+            # fourth writer lengthen the slowest requests.
+            p.add_argument("--workers", type=int, default=4 if os.environ.get("DATABASE_URL") else 3)
             # One thread per worker, as docs/deploy.md advises for intake: threads of one process share
             # the interpreter lock and spend CPU on switching (4 × 2 threads measured 8 % fewer requests).
             p.add_argument("--threads", type=int, default=1)
