@@ -98,14 +98,14 @@ class _Plan:
             return
         self.params = list(params)
         self.places: list[tuple[int, str | tuple[str, int]]] = []
+        # A value may stand in the SQL more than once (`Q(owner=pk) | Q(assignee=pk)`): every place is kept.
         for position, param in enumerate(self.params):
-            where = slots.pop(param, None) if isinstance(param, str | int | datetime) else None
+            where = slots.get(param) if isinstance(param, str | int | datetime) else None
             if where is not None:
                 self.places.append((position, where))
-        if slots:
-            raise ValueError(
-                f"{self.model.__name__}: the query changes the values of {sorted(map(str, slots.values()))}"
-            )
+        placed = {where for _position, where in self.places}
+        if missing := [str(where) for where in slots.values() if where not in placed]:
+            raise ValueError(f"{self.model.__name__}: the query changes the values of {sorted(missing)}")
         self.compiler = compiler
         klass_info = compiler.klass_info
         select_fields = klass_info["select_fields"]

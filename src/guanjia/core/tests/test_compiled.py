@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 import pytest
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from guanjia.cases.choices import CaseType, Channel
@@ -42,6 +42,12 @@ def test_each_call_sends_its_own_values(world):
         [world.unit_a.pk, world.other_unit.pk]
     )
     assert UNITS.all(ids=[world.unit_a.pk + 10_000]) == []
+
+
+def test_a_value_used_twice_is_sent_to_both_places(world):
+    either = CompiledQuery(Unit, lambda pk: Unit.objects.filter(pk=pk).filter(Q(pk=pk) | Q(entrance_id=pk)))
+    assert either.all(pk=world.unit_a.pk) == [world.unit_a]
+    assert either.all(pk=world.unit_b.pk) == [world.unit_b]
 
 
 def test_no_ids_and_an_id_beyond_any_column_find_nothing_as_with_the_orm(world):
